@@ -1,0 +1,591 @@
+"""The autograd engine: graph nodes (Value, Tensor, TensorTuple), ops, and the sweeps over them.
+
+An op's output is a node that remembers the op and its inputs. `compute` runs eagerly on NumPy
+arrays; `gradient` maps the output adjoint to one adjoint per input and is written with needle ops,
+so adjoints are graph nodes too and can be differentiated again. `jvp` is the forward-mode rule.
+"""
+import contextlib
+import re
+
+import numpy as np
+
+from .device import cpu
+
+# needle: the number of live Values, counted up in `_init` and down in `__del__`.
+TENSOR_COUNTER = 0
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """True unless inside `no_grad()`: whether new op results record their op and inputs."""
+    return _grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Set whether graphs are recorded, for a `with` block or a decorated function."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.previous = []
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous.append(_grad_enabled)
+        _grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous.pop()
+        return False
+
+
+def no_grad():
+    """Context manager (and decorator) inside which ops record no graph: results are constants."""
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Context manager (and decorator) that turns graph recording back on inside `no_grad()`."""
+    return _GradMode(True)
+
+
+class Op:
+    """An operator: `compute` on arrays, `gradient` (reverse rule) and `jvp` (forward rule) on Tensors."""
+
+    differentiable = True
+
+    def __call__(self, *args):
+        raise NotImplementedError(f"{type(self).__name__}: use TensorOp or TensorTupleOp")
+
+    def compute(self, *args):
+        raise NotImplementedError(f"{type(self).__name__}.compute is not defined")
+
+    def gradient(self, out_grad, node):
+        """Adjoints of the inputs given the output adjoint `out_grad`; None marks an unneeded one."""
+        raise NotImplementedError(f"{type(self).__name__} has no reverse-mode rule")
+
+    def gradient_as_tuple(self, out_grad, node):
+        """`gradient`, always as a tuple with one entry per input."""
+        grads = self.gradient(out_grad, node)
+        if isinstance(grads, tuple):
+            return grads
+        if isinstance(grads, list):
+            return tuple(grads)
+        return (grads,)
+
+    def jvp(self, tangents, node):
+        """Tangent of the output given one tangent per input (forward mode)."""
+        raise NotImplementedError(f"{type(self).__name__} has no forward-mode rule")
+
+
+
+def _op_name(op):
+    return type(op).__name__
+
+
+class TensorOp(Op):
+    """An op whose output is one Tensor."""
+
+    def __call__(self, *args):
+        return Tensor.make_from_op(self, args)
+
+
+class TensorTupleOp(Op):
+    """An op whose output is a TensorTuple."""
+
+    def __call__(self, *args):
+        return TensorTuple.make_from_op(self, args)
+
+
+class LinearOp(TensorOp):
+    """An op linear in all its inputs together, f(a + b) = f(a) + f(b): its jvp is the op itself."""
+
+    def jvp(self, tangents, node):
+        return self(*tangents)
+
+
+class MultilinearOp(TensorOp):
+    """An op linear in each input separately: its jvp is Σ_i f(x_1, …, ẋ_i, …, x_n)."""
+
+    def jvp(self, tangents, node):
+        inputs = node.inputs
+        total = None
+        for i, tangent in enumerate(tangents):
+            term = self(*inputs[:i], tangent, *inputs[i + 1:])
+            total = term if total is None else total + term
+        return total
+
+
+_NAMED_ERROR = re.compile(r"^[a-z_]+: ")
+
+
+def _compute(op, inputs):
+    """Run `op.compute` on the inputs' current storage; errors name the op and the input shapes.
+
+    An op's own errors already start with its function name (`matmul: ...`) and pass unchanged;
+    NumPy's get the op's class name and the input shapes in front.
+    """
+    arrays = [x.cached_data for x in inputs]
+    try:
+        result = op.compute(*arrays)
+    except (ValueError, TypeError, IndexError) as error:
+        message = str(error)
+        if _NAMED_ERROR.match(message):
+            raise
+        shapes = ", ".join(str(getattr(a, "shape", "tuple")) for a in arrays)
+        raise type(error)(f"{_op_name(op)}: inputs {shapes}: {message}") from error
+    # NumPy hands back scalars from full reductions; a Tensor always holds an ndarray.
+    if type(result) is np.ndarray or type(result) is tuple:
+        return result
+    return np.asarray(result)
+
+
+class Value:
+    """A node of the computation graph: the op that made it, its inputs and its computed data."""
+
+    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "__weakref__")
+
+    def realize_cached_data(self):
+        """The stored result (computed eagerly when the node was made); not a copy."""
+        return self.cached_data
+
+    def is_leaf(self):
+        return self.op is None
+
+    def __del__(self):
+        global TENSOR_COUNTER
+        TENSOR_COUNTER -= 1
+
+    def _init(self, op, inputs, *, num_outputs=1, cached_data=None, requires_grad=None):
+        global TENSOR_COUNTER
+        TENSOR_COUNTER += 1
+        if requires_grad is None:
+            requires_grad = any(x.requires_grad for x in inputs)
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.cached_data = cached_data
+        self.requires_grad = requires_grad
+        self._after_init()
+
+    @classmethod
+    def make_const(cls, data, *, requires_grad=False):
+        value = cls.__new__(cls)
+        value._init(None, (), cached_data=data, requires_grad=requires_grad)
+        return value
+
+    @classmethod
+    def make_from_op(cls, op, inputs):
+        """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad."""
+        global TENSOR_COUNTER
+        value = cls.__new__(cls)
+        TENSOR_COUNTER += 1
+        value.cached_data = _compute(op, inputs)
+        if _grad_enabled and op.differentiable and any(x.requires_grad for x in inputs):
+            value.op = op
+            value.inputs = tuple(inputs)
+            value.requires_grad = True
+        else:
+            value.op = None
+            value.inputs = ()
+            value.requires_grad = False
+        value._after_init()
+        return value
+
+    def _after_init(self):
+        """Set the fields a subclass adds; called once the node is made."""
+
+
+class TensorTuple(Value):
+    """A tuple of Tensors as one graph node (the output of a TensorTupleOp)."""
+
+    __slots__ = ("grad",)
+
+    def _after_init(self):
+        self.grad = None
+
+    def __len__(self):
+        return len(self.cached_data)
+
+    def __getitem__(self, index):
+        from .ops import tuple_get_item
+
+        return tuple_get_item(self, index)
+
+    def tuple(self):
+        return tuple(self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        return f"needle.TensorTuple{self.tuple()!r}"
+
+    def __str__(self):
+        return "(" + ", ".join(str(x) for x in self.tuple()) + ")"
+
+    def __add__(self, other):
+        from .ops import make_tuple
+
+        if not isinstance(other, TensorTuple) or len(self) != len(other):
+            raise ValueError("TensorTuple + : both operands must be TensorTuples of one length")
+        return make_tuple(*[self[i] + other[i] for i in range(len(self))])
+
+    def detach(self):
+        return TensorTuple.make_const(self.cached_data)
+
+
+class Tensor(Value):
+    """An n-dimensional array in the graph. `Tensor(array, dtype=None, requires_grad=True)`."""
+
+    __slots__ = ("grad",)
+
+    def __init__(self, array, *, device=None, dtype=None, requires_grad=True, **kwargs):
+        if device is not None and device != cpu():
+            raise ValueError(f"Tensor: unknown device {device!r}; needle runs on cpu()")
+        if isinstance(array, Tensor):
+            data = array.cached_data
+            data = data if dtype is None else data.astype(dtype, copy=False)
+        else:
+            data = _array_from(array, dtype)
+        self._init(None, (), cached_data=data, requires_grad=requires_grad)
+
+    def _after_init(self):
+        self.grad = None
+
+    @staticmethod
+    def from_numpy(array, *, requires_grad=False):
+        """A leaf over `array` itself, no copy."""
+        return Tensor.make_const(np.asarray(array), requires_grad=requires_grad)
+
+    # ---- data and metadata -------------------------------------------------------------------
+
+    @property
+    def data(self):
+        """A new detached leaf sharing this tensor's storage."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
+        self.cached_data = value.cached_data
+
+    def detach(self):
+        """A constant leaf (no op, no inputs, requires_grad False) sharing this tensor's storage."""
+        return Tensor.make_const(self.cached_data)
+
+    @property
+    def shape(self):
+        return self.cached_data.shape
+
+    @property
+    def dtype(self):
+        return self.cached_data.dtype
+
+    @property
+    def ndim(self):
+        return self.cached_data.ndim
+
+    @property
+    def device(self):
+        return cpu()
+
+    def numpy(self):
+        return self.cached_data
+
+    def item(self):
+        if self.cached_data.size != 1:
+            raise ValueError(f"Tensor.item: only one-element tensors convert, got shape {self.shape}")
+        return self.cached_data.item()
+
+    def __repr__(self):
+        return f"needle.Tensor({self.cached_data!r})"
+
+    def __str__(self):
+        return str(self.cached_data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.cached_data if dtype is None else self.cached_data.astype(dtype)
+
+    # ---- differentiation ---------------------------------------------------------------------
+
+    def backward(self, out_grad=None, *, create_graph=True):
+        """Store d(self)/d(node) as `node.grad` for every node; seed `out_grad` (default ones).
+
+        needle: by default the adjoints are recorded graphs, so `x.grad.backward()` works; pass
+        `create_graph=False` for first-order gradients only (constants, cheaper).
+        """
+        if out_grad is None:
+            out_grad = Tensor.make_const(np.ones(self.shape, dtype=self.dtype))
+        compute_gradient_of_variables(self, out_grad, create_graph=create_graph)
+
+    # ---- operators ---------------------------------------------------------------------------
+
+    def __add__(self, other):
+        if isinstance(other, Tensor):
+            return ops.add(self, other)
+        return ops.add_scalar(self, other)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        if isinstance(other, Tensor):
+            return ops.multiply(self, other)
+        return ops.mul_scalar(self, other)
+
+    __rmul__ = __mul__
+
+    def __sub__(self, other):
+        # needle: Tensor - Tensor is negate then add (two nodes); Tensor - scalar is one add_scalar.
+        if isinstance(other, Tensor):
+            return ops.add(self, ops.negate(other))
+        return ops.add_scalar(self, -other)
+
+    def __rsub__(self, other):
+        return ops.add_scalar(ops.negate(self), other)
+
+    def __truediv__(self, other):
+        if isinstance(other, Tensor):
+            return ops.divide(self, other)
+        return ops.divide_scalar(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.mul_scalar(ops.power_scalar(self, -1), other)
+
+    def __pow__(self, other):
+        if isinstance(other, Tensor):
+            return ops.power(self, other)
+        return ops.power_scalar(self, other)
+
+    def __rpow__(self, other):
+        return ops.power(Tensor.make_const(_array_from(other, self.dtype)), self)
+
+    def __neg__(self):
+        return ops.negate(self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    def __lt__(self, other):
+        return ops.less(self, other)
+
+    def __le__(self, other):
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return ops.greater(self, other)
+
+    def __ge__(self, other):
+        return ops.greater_equal(self, other)
+
+    # needle: no elementwise ==; tensors keep identity equality and hashing (they are dict keys).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # ---- methods -----------------------------------------------------------------------------
+
+    def sum(self, axes=None, keepdims=False):
+        return ops.summation(self, axes, keepdims=keepdims)
+
+    def mean(self, axes=None, keepdims=False):
+        return ops.mean(self, axes, keepdims=keepdims)
+
+    def max(self, axes=None, keepdims=False):
+        return ops.max(self, axes, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return ops.reshape(self, tuple(shape))
+
+    def broadcast_to(self, shape):
+        return ops.broadcast_to(self, shape)
+
+    def transpose(self, axes=None):
+        return ops.transpose(self, axes)
+
+    def permute(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = axes[0]
+        return ops.permute(self, tuple(axes))
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+
+def _array_from(array, dtype):
+    """An owned ndarray from a list, scalar or array; `dtype` None keeps NumPy's inference."""
+    if isinstance(array, Value):
+        array = array.cached_data
+    return np.array(array, dtype=None if dtype is None else np.dtype(dtype))
+
+
+# ---- the sweeps ------------------------------------------------------------------------------
+
+
+def find_topo_sort(node_list):
+    """Post-order DFS from `node_list`: inputs left to right before their node, each node once.
+
+    Iterative (an explicit stack of input iterators), so the depth of the graph is unbounded.
+    """
+    visited = set()
+    order = []
+    for root in node_list:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _reverse_sweep(outputs, out_grads, store):
+    """Adjoints of every node reachable from `outputs` seeded with `out_grads`.
+
+    Walks the reverse topological order, summing the partial adjoints sent to each node and
+    releasing them as soon as they are consumed. With `store`, each adjoint becomes `node.grad`
+    (needle: overwritten, not accumulated); `keep` nodes' adjoints are returned in a dict.
+    """
+    partials = {}
+    for output, out_grad in zip(outputs, out_grads):
+        partials.setdefault(output, []).append(out_grad)
+    adjoints = {}
+    for node in reversed(find_topo_sort(outputs)):
+        sent = partials.pop(node, None)
+        if sent is None:
+            continue
+        adjoint = sent[0]
+        for partial in sent[1:]:
+            adjoint = adjoint + partial
+        if store:
+            node.grad = adjoint
+        adjoints[node] = adjoint
+        if node.op is None:
+            continue
+        grads = node.op.gradient_as_tuple(adjoint, node)
+        if len(grads) != len(node.inputs):
+            raise ValueError(
+                f"{_op_name(node.op)}.gradient: returned {len(grads)} adjoints for "
+                f"{len(node.inputs)} inputs"
+            )
+        for i, (inp, grad) in enumerate(zip(node.inputs, grads)):
+            if grad is None or not inp.requires_grad:
+                continue
+            _check_adjoint(node.op, i, inp, grad)
+            partials.setdefault(inp, []).append(grad)
+    return adjoints
+
+
+def _check_adjoint(op, i, inp, grad):
+    if isinstance(inp, Tensor):
+        if not isinstance(grad, Tensor):
+            raise TypeError(
+                f"{_op_name(op)}.gradient: adjoint {i} is a {type(grad).__name__}, not a Tensor"
+            )
+        if grad.cached_data.shape != inp.cached_data.shape:
+            raise ValueError(
+                f"{_op_name(op)}.gradient: adjoint {i} has shape {grad.shape}, "
+                f"but input {i} has shape {inp.shape}"
+            )
+
+
+def compute_gradient_of_variables(output_tensor, out_grad, *, create_graph=True):
+    """Reverse-mode sweep from `output_tensor` seeded with `out_grad`; sets `node.grad` everywhere.
+
+    With `create_graph` the adjoints are recorded graphs (differentiable again); without it they
+    are constants.
+    """
+    with _GradMode(create_graph and _grad_enabled):
+        _reverse_sweep([output_tensor], [out_grad], store=True)
+
+
+def grad(outputs, inputs, out_grad=None, create_graph=False):
+    """Gradients of `outputs` with respect to `inputs`, returned without touching any `.grad`.
+
+    `outputs`/`out_grad`: a Tensor or a sequence (seeds default to ones). `inputs`: a Tensor or a
+    sequence; the result matches (an input the outputs do not depend on gets zeros). With
+    `create_graph` the results are recorded graphs, so they can be differentiated again.
+    """
+    single_input = isinstance(inputs, Value)
+    inputs = [inputs] if single_input else list(inputs)
+    outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
+    if out_grad is None:
+        out_grads = [Tensor.make_const(np.ones(o.shape, dtype=o.dtype)) for o in outputs]
+    else:
+        out_grads = [out_grad] if isinstance(out_grad, Value) else list(out_grad)
+    if len(out_grads) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(out_grads)} out_grads")
+    for output, seed in zip(outputs, out_grads):
+        if seed.shape != output.shape:
+            raise ValueError(f"grad: out_grad shape {seed.shape} differs from output {output.shape}")
+    with _GradMode(create_graph and _grad_enabled):
+        adjoints = _reverse_sweep(outputs, out_grads, store=False)
+    results = []
+    for x in inputs:
+        adjoint = adjoints.get(x)
+        if adjoint is None:
+            adjoint = Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
+        results.append(adjoint)
+    return results[0] if single_input else results
+
+
+def tangent_sweep(outputs, tangents):
+    """Forward-mode sweep: push `tangents` ({leaf: tangent}) through the graph of `outputs`.
+
+    Visits the nodes in topological order and applies each op's `jvp`; inputs without a tangent
+    count as zero. Returns {node: tangent} for every node that depends on a seeded leaf.
+    """
+    known = dict(tangents)
+    for node in find_topo_sort(list(outputs)):
+        if node in known or node.op is None:
+            continue
+        if not any(x in known for x in node.inputs):
+            continue
+        node_tangents = tuple(
+            known[x] if x in known else _zero_tangent(x) for x in node.inputs
+        )
+        known[node] = node.op.jvp(node_tangents, node)
+    return known
+
+
+def _zero_tangent(value):
+    if isinstance(value, TensorTuple):
+        from .ops import make_tuple
+
+        return make_tuple(*[Tensor.make_const(np.zeros_like(a)) for a in value.cached_data])
+    return Tensor.make_const(np.zeros_like(value.cached_data))
+
+
+from . import ops  # noqa: E402  (ops import Tensor from this module)
