@@ -127,14 +127,18 @@ def _compute(op, inputs):
     An op's own errors already start with its function name (`matmul: ...`) and pass unchanged;
     NumPy's get the op's class name and the input shapes in front.
     """
-    arrays = [x.cached_data for x in inputs]
     try:
-        result = op.compute(*arrays)
+        if len(inputs) == 1:  # the common cases without building a list
+            result = op.compute(inputs[0].cached_data)
+        elif len(inputs) == 2:
+            result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
+        else:
+            result = op.compute(*[x.cached_data for x in inputs])
     except (ValueError, TypeError, IndexError) as error:
         message = str(error)
         if _NAMED_ERROR.match(message):
             raise
-        shapes = ", ".join(str(getattr(a, "shape", "tuple")) for a in arrays)
+        shapes = ", ".join(str(getattr(x.cached_data, "shape", "tuple")) for x in inputs)
         raise type(error)(f"{_op_name(op)}: inputs {shapes}: {message}") from error
     # NumPy hands back scalars from full reductions; a Tensor always holds an ndarray.
     if type(result) is np.ndarray or type(result) is tuple:
@@ -145,7 +149,7 @@ def _compute(op, inputs):
 class Value:
     """A node of the computation graph: the op that made it, its inputs and its computed data."""
 
-    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "__weakref__")
+    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "grad", "__weakref__")
 
     def realize_cached_data(self):
         """The stored result (computed eagerly when the node was made); not a copy."""
@@ -167,43 +171,46 @@ class Value:
         self.inputs = tuple(inputs)
         self.cached_data = cached_data
         self.requires_grad = requires_grad
-        self._after_init()
+        self.grad = None
 
     @classmethod
     def make_const(cls, data, *, requires_grad=False):
-        value = cls.__new__(cls)
-        value._init(None, (), cached_data=data, requires_grad=requires_grad)
+        """A leaf holding `data` itself (no copy)."""
+        global TENSOR_COUNTER
+        value = object.__new__(cls)
+        TENSOR_COUNTER += 1
+        value.op = None
+        value.inputs = ()
+        value.cached_data = data
+        value.requires_grad = requires_grad
+        value.grad = None
         return value
 
     @classmethod
     def make_from_op(cls, op, inputs):
         """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad."""
         global TENSOR_COUNTER
-        value = cls.__new__(cls)
+        value = object.__new__(cls)
         TENSOR_COUNTER += 1
         value.cached_data = _compute(op, inputs)
-        if _grad_enabled and op.differentiable and any(x.requires_grad for x in inputs):
-            value.op = op
-            value.inputs = tuple(inputs)
-            value.requires_grad = True
-        else:
-            value.op = None
-            value.inputs = ()
-            value.requires_grad = False
-        value._after_init()
+        value.grad = None
+        if _grad_enabled and op.differentiable:
+            for x in inputs:
+                if x.requires_grad:
+                    value.op = op
+                    value.inputs = inputs if type(inputs) is tuple else tuple(inputs)
+                    value.requires_grad = True
+                    return value
+        value.op = None
+        value.inputs = ()
+        value.requires_grad = False
         return value
-
-    def _after_init(self):
-        """Set the fields a subclass adds; called once the node is made."""
 
 
 class TensorTuple(Value):
     """A tuple of Tensors as one graph node (the output of a TensorTupleOp)."""
 
-    __slots__ = ("grad",)
-
-    def _after_init(self):
-        self.grad = None
+    __slots__ = ()
 
     def __len__(self):
         return len(self.cached_data)
@@ -236,7 +243,7 @@ class TensorTuple(Value):
 class Tensor(Value):
     """An n-dimensional array in the graph. `Tensor(array, dtype=None, requires_grad=True)`."""
 
-    __slots__ = ("grad",)
+    __slots__ = ()
 
     def __init__(self, array, *, device=None, dtype=None, requires_grad=True, **kwargs):
         if device is not None and device != cpu():
@@ -247,9 +254,6 @@ class Tensor(Value):
         else:
             data = _array_from(array, dtype)
         self._init(None, (), cached_data=data, requires_grad=requires_grad)
-
-    def _after_init(self):
-        self.grad = None
 
     @staticmethod
     def from_numpy(array, *, requires_grad=False):
@@ -451,6 +455,11 @@ def find_topo_sort(node_list):
 
     Iterative (an explicit stack of input iterators), so the depth of the graph is unbounded.
     """
+    return _post_order(node_list, only_requires_grad=False)
+
+
+def _post_order(node_list, only_requires_grad):
+    """`find_topo_sort`; with `only_requires_grad`, constants (which get no adjoint) are skipped."""
     visited = set()
     order = []
     for root in node_list:
@@ -461,7 +470,7 @@ def find_topo_sort(node_list):
         while stack:
             node, pending = stack[-1]
             for child in pending:
-                if child not in visited:
+                if child not in visited and (child.requires_grad or not only_requires_grad):
                     visited.add(child)
                     stack.append((child, iter(child.inputs)))
                     break
@@ -471,54 +480,59 @@ def find_topo_sort(node_list):
     return order
 
 
-def _reverse_sweep(outputs, out_grads, store):
-    """Adjoints of every node reachable from `outputs` seeded with `out_grads`.
+def _reverse_sweep(outputs, out_grads, store, wanted=()):
+    """Reverse-mode sweep from `outputs` seeded with `out_grads`; returns {node: adjoint} for `wanted`.
 
-    Walks the reverse topological order, summing the partial adjoints sent to each node and
-    releasing them as soon as they are consumed. With `store`, each adjoint becomes `node.grad`
-    (needle: overwritten, not accumulated); `keep` nodes' adjoints are returned in a dict.
+    Walks the reverse topological order. A node's adjoint is the sum of the partial adjoints sent to
+    it, added up as they arrive and released once passed on. With `store`, each adjoint becomes
+    `node.grad` (needle: overwritten, not accumulated).
     """
-    partials = {}
+    pending = {}
     for output, out_grad in zip(outputs, out_grads):
-        partials.setdefault(output, []).append(out_grad)
-    adjoints = {}
-    for node in reversed(find_topo_sort(outputs)):
-        sent = partials.pop(node, None)
-        if sent is None:
+        previous = pending.get(output)
+        pending[output] = out_grad if previous is None else previous + out_grad
+    wanted = set(wanted)
+    found = {}
+    for node in reversed(_post_order(outputs, only_requires_grad=True)):
+        adjoint = pending.pop(node, None)
+        if adjoint is None:
             continue
-        adjoint = sent[0]
-        for partial in sent[1:]:
-            adjoint = adjoint + partial
         if store:
             node.grad = adjoint
-        adjoints[node] = adjoint
-        if node.op is None:
+        if node in wanted:
+            found[node] = adjoint
+        op = node.op
+        if op is None:
             continue
-        grads = node.op.gradient_as_tuple(adjoint, node)
-        if len(grads) != len(node.inputs):
+        grads = op.gradient(adjoint, node)
+        if type(grads) is not tuple:
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
+        inputs = node.inputs
+        if len(grads) != len(inputs):
             raise ValueError(
-                f"{_op_name(node.op)}.gradient: returned {len(grads)} adjoints for "
-                f"{len(node.inputs)} inputs"
+                f"{_op_name(op)}.gradient: returned {len(grads)} adjoints for {len(inputs)} inputs"
             )
-        for i, (inp, grad) in enumerate(zip(node.inputs, grads)):
+        for i, grad in enumerate(grads):
+            inp = inputs[i]
             if grad is None or not inp.requires_grad:
                 continue
-            _check_adjoint(node.op, i, inp, grad)
-            partials.setdefault(inp, []).append(grad)
-    return adjoints
+            try:
+                fits = type(inp) is TensorTuple or grad.cached_data.shape == inp.cached_data.shape
+            except AttributeError:
+                fits = False
+            if not fits:
+                _adjoint_error(op, i, inp, grad)
+            previous = pending.get(inp)
+            pending[inp] = grad if previous is None else previous + grad
+    return found
 
 
-def _check_adjoint(op, i, inp, grad):
-    if isinstance(inp, Tensor):
-        if not isinstance(grad, Tensor):
-            raise TypeError(
-                f"{_op_name(op)}.gradient: adjoint {i} is a {type(grad).__name__}, not a Tensor"
-            )
-        if grad.cached_data.shape != inp.cached_data.shape:
-            raise ValueError(
-                f"{_op_name(op)}.gradient: adjoint {i} has shape {grad.shape}, "
-                f"but input {i} has shape {inp.shape}"
-            )
+def _adjoint_error(op, i, inp, grad):
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"{_op_name(op)}.gradient: adjoint {i} is a {type(grad).__name__}, not a Tensor")
+    raise ValueError(
+        f"{_op_name(op)}.gradient: adjoint {i} has shape {grad.shape}, but input {i} has shape {inp.shape}"
+    )
 
 
 def compute_gradient_of_variables(output_tensor, out_grad, *, create_graph=True):
@@ -551,7 +565,7 @@ def grad(outputs, inputs, out_grad=None, create_graph=False):
         if seed.shape != output.shape:
             raise ValueError(f"grad: out_grad shape {seed.shape} differs from output {output.shape}")
     with _GradMode(create_graph and _grad_enabled):
-        adjoints = _reverse_sweep(outputs, out_grads, store=False)
+        adjoints = _reverse_sweep(outputs, out_grads, store=False, wanted=inputs)
     results = []
     for x in inputs:
         adjoint = adjoints.get(x)

@@ -1,0 +1,74 @@
+"""Timing and data helpers shared by the workloads: interleaved repeats, medians, peak memory."""
+import gc
+import os
+import statistics
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+
+def mnist_dir():
+    """The MNIST folder: $NEEDLE_MNIST_DIR, else `shared/data/mnist` beside the checkout."""
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    return Path(os.environ.get("NEEDLE_MNIST_DIR", default))
+
+
+def load_mnist_test():
+    """(X float32 (10000, 784) in [0, 1], y uint8) from the t10k files, or None when absent."""
+    folder = mnist_dir()
+    images = folder / "t10k-images-idx3-ubyte.gz"
+    labels = folder / "t10k-labels-idx1-ubyte.gz"
+    if not (images.exists() and labels.exists()):
+        return None
+    from needle.data import parse_mnist
+
+    return parse_mnist(str(images), str(labels))
+
+
+def optional_import(name):
+    """The module `name`, or None when it is not installed."""
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def interleaved_medians(runners, repeats):
+    """Time each runner `repeats` times, round-robin; {name: (median seconds, last result)}.
+
+    Every round runs each implementation once, so drift on a shared machine hits all alike.
+    """
+    times = {name: [] for name in runners}
+    results = {}
+    for _ in range(repeats):
+        for name, run in runners.items():
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = run()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), results[name]) for name in runners}
+
+
+def peak_memory_mb(run):
+    """Peak traced allocation (Python objects and NumPy buffers) of one call, in MiB."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def seeded_weights(shapes, seed=0):
+    """Float32 weights shared by every implementation so they compute the same thing."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in shapes:
+        bound = np.sqrt(6.0 / fan_in)
+        weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
+        weights.append(np.zeros(fan_out, dtype=np.float32))
+    return weights

@@ -1,0 +1,194 @@
+"""Run every workload, print a table of medians and ratios, write results/latest.{json,md}.
+
+    python -m benchmarks.run [--repeats N] [--only mlp,chain,hvp,scalar,resnet] [--quick]
+
+Implementations are interleaved within each repeat and compared only within this one run.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import mlp, overhead, resnet
+from .common import interleaved_medians, load_mnist_test, optional_import, peak_memory_mb
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def available(implementations):
+    """Drop the peers whose package is not installed (the `bench` extra brings them)."""
+    needs = {"torch": "torch", "autograd": "autograd"}
+    return {
+        name: fn for name, fn in implementations.items()
+        if name not in needs or optional_import(needs[name]) is not None
+    }
+
+
+def mlp_epoch(repeats, data):
+    X, y = data
+    impls = available(mlp.EPOCH)
+    runners = {name: (lambda fn=fn: fn(X, y, 0.1, 128)) for name, fn in impls.items()}
+    medians = interleaved_medians(runners, repeats)
+    rows = []
+    for name, (seconds, final_loss) in medians.items():
+        rows.append({
+            "impl": name, "seconds": seconds, "final_loss": final_loss,
+            "peak_mb": peak_memory_mb(runners[name]),
+        })
+    return _with_ratios(rows, "seconds", "numpy")
+
+
+def mlp_hvp(repeats, data):
+    X, y = data
+    xb, yb = X[:128], y[:128]
+    V = np.random.default_rng(1).standard_normal((784, mlp.HIDDEN)).astype(np.float32)
+    impls = available(mlp.HVP)
+    runners = {name: (lambda fn=fn: fn(xb, yb, V)) for name, fn in impls.items()}
+    medians = interleaved_medians(runners, repeats * 5)
+    reference = medians["numpy"][1]
+    rows = []
+    for name, (seconds, hv) in medians.items():
+        error = float(np.abs(np.asarray(hv) - reference).max() / np.abs(reference).max())
+        rows.append({"impl": name, "ms": seconds * 1e3, "max_rel_diff_vs_numpy": error})
+    return _with_ratios(rows, "ms", "torch" if "torch" in impls else "numpy")
+
+
+def small_op_chain(repeats, _data):
+    impls = available(overhead.CHAIN)
+    medians = interleaved_medians(impls, repeats * 5)
+    rows = [
+        {"impl": name, "us_per_op": seconds / overhead.CHAIN_OPS * 1e6, "sum": result[0]}
+        for name, (seconds, result) in medians.items()
+    ]
+    return _with_ratios(rows, "us_per_op", "numpy")
+
+
+def scalar_chain(repeats, _data, nodes=overhead.SCALAR_NODES):
+    impls = available(overhead.SCALAR_CHAIN)
+    counts = {name: (nodes if name != "torch" else nodes // 10) for name in impls}
+    runners = {name: (lambda fn=fn, n=counts[name]: fn(n)) for name, fn in impls.items()}
+    medians = interleaved_medians(runners, max(1, repeats // 2))
+    rows = [
+        {"impl": name, "nodes": counts[name], "us_per_node": seconds / counts[name] * 1e6,
+         "grad": result[1]}
+        for name, (seconds, result) in medians.items()
+    ]
+    return _with_ratios(rows, "us_per_node", "floats")
+
+
+def resnet_epoch(repeats, data):
+    X, y = data
+    impls = available(resnet.RESNET)
+    runners = {name: (lambda fn=fn: fn(X, y)) for name, fn in impls.items()}
+    medians = interleaved_medians(runners, max(1, repeats // 2))
+    rows = [
+        {"impl": name, "seconds": seconds, "final_loss": loss}
+        for name, (seconds, loss) in medians.items()
+    ]
+    return _with_ratios(rows, "seconds", "torch" if "torch" in impls else "needle")
+
+
+def _with_ratios(rows, key, baseline):
+    base = next(row[key] for row in rows if row["impl"] == baseline)
+    for row in rows:
+        row[f"ratio_to_{baseline}"] = row[key] / base
+    return rows
+
+
+WORKLOADS = {
+    "mlp": ("1. MLP 784-256-10 epoch, SGD, batch 128, MNIST 10k", mlp_epoch, True),
+    "chain": ("2. 1000-op elementwise chain on 16 floats, fwd+bwd", small_op_chain, False),
+    "hvp": ("3. Hessian-vector product of the MLP loss w.r.t. W1, batch 128", mlp_hvp, True),
+    "scalar": ("4. scalar chain of 10^6 nodes, fwd+bwd", scalar_chain, False),
+    "resnet": ("5. MLP-ResNet epoch (apps), Adam, batch 100, MNIST 10k", resnet_epoch, True),
+}
+
+
+def machine():
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": getattr(optional_import("torch"), "__version__", None),
+        "autograd": _version("autograd"),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+    }
+
+
+def _version(name):
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:
+        return None
+
+
+def to_markdown(report):
+    lines = [f"Machine: {json.dumps(report['machine'])}", ""]
+    for title, rows in report["workloads"].items():
+        lines += [f"### {title}", ""]
+        keys = list(rows[0].keys())
+        lines.append("| " + " | ".join(keys) + " |")
+        lines.append("|" + "---|" * len(keys))
+        for row in rows:
+            lines.append("| " + " | ".join(_cell(row[k]) for k in keys) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, np.ndarray):
+        return "array"
+    return str(value)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", default=",".join(WORKLOADS))
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",")]
+    unknown = [name for name in chosen if name not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+    if optional_import("torch") is not None:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+    data = load_mnist_test()
+    report = {"machine": machine(), "workloads": {}}
+    for name in chosen:
+        title, run, needs_mnist = WORKLOADS[name]
+        if needs_mnist and data is None:
+            print(f"skipping {title}: MNIST t10k files not found (set NEEDLE_MNIST_DIR)")
+            continue
+        start = time.perf_counter()
+        rows = run(args.repeats, data)
+        rows = [{k: v for k, v in row.items() if not isinstance(v, np.ndarray)} for row in rows]
+        report["workloads"][title] = rows
+        print(f"\n{title}  ({time.perf_counter() - start:.0f} s)")
+        for row in rows:
+            print("  " + "  ".join(f"{k}={_cell(v)}" for k, v in row.items()))
+    RESULTS.mkdir(exist_ok=True)
+    _write_atomic(RESULTS / "latest.json", json.dumps(report, indent=2, default=float))
+    _write_atomic(RESULTS / "latest.md", to_markdown(report))
+    print(f"\nwrote {RESULTS / 'latest.json'} and latest.md")
+    return 0
+
+
+def _write_atomic(path, text):
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
