@@ -1,9 +1,12 @@
-"""Ops that move or reshape data without arithmetic, and the helper that undoes broadcasting."""
+"""Ops that move, join or split data without arithmetic, and the helper that undoes broadcasting."""
 import numpy as np
 
-from ..autograd import LinearOp, Tensor
+from ..autograd import LinearOp, TensorTuple, TensorTupleOp
 
-__all__ = ["Reshape", "reshape", "BroadcastTo", "broadcast_to", "Transpose", "transpose", "sum_to_shape"]
+__all__ = [
+    "Reshape", "reshape", "BroadcastTo", "broadcast_to", "Transpose", "transpose", "Permute", "permute",
+    "Stack", "stack", "Split", "split", "Concatenate", "concatenate", "cat", "sum_to_shape",
+]
 
 
 def sum_to_shape(grad, shape):
@@ -28,16 +31,32 @@ def sum_to_shape(grad, shape):
     return reshape(grad, shape) if grad.shape != shape else grad
 
 
+def normalize_axis(op_name, axis, ndim):
+    """One axis in [-ndim, ndim) as an int in [0, ndim)."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op_name}: an axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op_name}: axis {axis} is out of range for {ndim} dimensions")
+    return int(axis) % ndim
+
+
+def _as_shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+
+
 class Reshape(LinearOp):
     """The same elements in a new shape (one entry may be -1)."""
 
     def __init__(self, shape):
-        self.shape = tuple(shape)
+        self.shape = _as_shape(shape)
 
     def compute(self, a):
-        if -1 not in self.shape and int(np.prod(self.shape)) != a.size:
-            raise ValueError(f"reshape: cannot reshape {a.shape} ({a.size} elements) into {self.shape}")
-        return np.reshape(a, self.shape)
+        try:
+            return np.reshape(a, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape {a.shape} ({a.size} elements) into {self.shape}"
+            ) from None
 
     def gradient(self, out_grad, node):
         return reshape(out_grad, node.inputs[0].shape)
@@ -51,7 +70,7 @@ class BroadcastTo(LinearOp):
     """NumPy broadcasting of `a` to `shape`: leading axes prepended, size-1 axes stretched."""
 
     def __init__(self, shape):
-        self.shape = tuple(shape)
+        self.shape = _as_shape(shape)
 
     def compute(self, a):
         try:
@@ -71,7 +90,7 @@ class Transpose(LinearOp):
     """Swap two axes (needle: `axes` is a pair (i, j); default the last two)."""
 
     def __init__(self, axes=None):
-        if axes is not None and len(axes) != 2:
+        if axes is not None and (not isinstance(axes, (tuple, list)) or len(axes) != 2):
             raise ValueError(f"transpose: axes must be a pair (i, j), got {axes!r}; use permute")
         self.axes = None if axes is None else tuple(axes)
 
@@ -79,14 +98,165 @@ class Transpose(LinearOp):
         if a.ndim < 2:
             raise ValueError(f"transpose: needs at least 2 dimensions, got shape {a.shape}")
         i, j = (-1, -2) if self.axes is None else self.axes
+        i, j = (normalize_axis("transpose", axis, a.ndim) for axis in (i, j))
         return np.swapaxes(a, i, j)
 
     def gradient(self, out_grad, node):
-        return transpose(out_grad, self.axes)
+        return transpose(out_grad, self.axes)  # a swap is its own inverse
 
 
 def transpose(a, axes=None):
     return Transpose(axes)(a)
+
+
+class Permute(LinearOp):
+    """Axes reordered: out.shape[i] = a.shape[axes[i]] (PyTorch's permute). The adjoint permutes back."""
+
+    def __init__(self, axes):
+        self.axes = tuple(axes)
+
+    def _normalized(self, ndim, shape):
+        axes = tuple(normalize_axis("permute", axis, ndim) for axis in self.axes[:ndim])
+        if len(self.axes) != ndim or sorted(axes) != list(range(ndim)):
+            raise ValueError(f"permute: axes {self.axes} do not reorder the {ndim} axes of {shape}")
+        return axes
+
+    def compute(self, a):
+        return np.transpose(a, self._normalized(a.ndim, a.shape))
+
+    def gradient(self, out_grad, node):
+        shape = node.inputs[0].shape
+        axes = self._normalized(len(shape), shape)
+        return permute(out_grad, tuple(int(i) for i in np.argsort(axes)))
+
+
+def permute(a, axes):
+    return Permute(axes)(a)
+
+
+def _tensors(op_name, tensors):
+    """A list or tuple of Tensors (or a TensorTuple) as a tuple; at least one is needed."""
+    tensors = tensors.tuple() if isinstance(tensors, TensorTuple) else tuple(tensors)
+    if not tensors:
+        raise ValueError(f"{op_name}: needs at least one tensor")
+    return tensors
+
+
+def _shapes(arrays):
+    return ", ".join(str(a.shape) for a in arrays)
+
+
+class Stack(LinearOp):
+    """n inputs of one shape S joined along a new axis: S with n inserted at `axes`.
+
+    The inputs are separate arguments, `Stack(axes)(*tensors)`. The adjoint splits along that axis.
+    """
+
+    def __init__(self, axes=0):
+        self.axes = axes
+
+    def compute(self, *arrays):
+        if any(a.shape != arrays[0].shape for a in arrays):
+            raise ValueError(f"stack: the shapes differ: {_shapes(arrays)}")
+        return np.stack(arrays, normalize_axis("stack", self.axes, arrays[0].ndim + 1))
+
+    def gradient(self, out_grad, node):
+        return split(out_grad, self.axes).tuple()
+
+
+def stack(tensors, axes=0):
+    """Tensors of one shape joined along a new axis `axes`: n × S -> S with n inserted at `axes`."""
+    return Stack(axes)(*_tensors("stack", tensors))
+
+
+class Concatenate(LinearOp):
+    """Inputs joined end to end along the existing axis `axes`; their other axes must agree.
+
+    The inputs are separate arguments, `Concatenate(axes)(*tensors)`. The adjoint cuts the same pieces.
+    """
+
+    def __init__(self, axes=0):
+        self.axes = axes
+
+    def compute(self, *arrays):
+        ndim = arrays[0].ndim
+        if ndim == 0:
+            raise ValueError(
+                f"concatenate: 0-d tensors have no axis to join along: {_shapes(arrays)}; use stack"
+            )
+        axis = normalize_axis("concatenate", self.axes, ndim)
+        rest = arrays[0].shape[:axis] + arrays[0].shape[axis + 1:]
+        if any(a.ndim != ndim or a.shape[:axis] + a.shape[axis + 1:] != rest for a in arrays):
+            raise ValueError(
+                f"concatenate: the shapes differ outside axis {self.axes}: {_shapes(arrays)}"
+            )
+        return np.concatenate(arrays, axis)
+
+    def gradient(self, out_grad, node):
+        axis = normalize_axis("concatenate", self.axes, out_grad.ndim)
+        sizes = [x.shape[axis] for x in node.inputs]
+        return split(out_grad, self.axes, sections=sizes).tuple()
+
+
+def concatenate(tensors, axes=0):
+    """Tensors joined along the existing axis `axes` (PyTorch's cat)."""
+    return Concatenate(axes)(*_tensors("concatenate", tensors))
+
+
+cat = concatenate
+
+
+class Split(TensorTupleOp):
+    """Slices of `a` along `axes`, as a TensorTuple.
+
+    `sections` None (needle's split): one entry per index, the axis dropped; the inverse of stack.
+    `sections` an int or a list of sizes (PyTorch's split): consecutive chunks of that size (the last
+    may be shorter) or of those sizes, the axis kept; the inverse of concatenate.
+    """
+
+    def __init__(self, axes=0, sections=None):
+        self.axes = axes
+        if sections is None or isinstance(sections, (int, np.integer)):
+            self.sections = sections
+        else:
+            self.sections = tuple(int(size) for size in sections)
+
+    def _bounds(self, length, shape):
+        """(start, stop) of each chunk along an axis of `length`."""
+        if isinstance(self.sections, (int, np.integer)):
+            if self.sections <= 0:
+                raise ValueError(f"split: the chunk size must be positive, got {self.sections}")
+            starts = range(0, max(length, 1), self.sections)
+            return [(start, min(start + self.sections, length)) for start in starts]
+        if any(size < 0 for size in self.sections) or sum(self.sections) != length:
+            raise ValueError(
+                f"split: sections {list(self.sections)} do not add up to the size {length} "
+                f"of axis {self.axes} of {shape}"
+            )
+        stops = np.cumsum(self.sections).tolist()
+        return list(zip([0] + stops[:-1], stops))
+
+    def compute(self, a):
+        axis = normalize_axis("split", self.axes, a.ndim)
+        lead = (slice(None),) * axis
+        if self.sections is None:
+            return tuple(a[lead + (i,)] for i in range(a.shape[axis]))
+        bounds = self._bounds(a.shape[axis], a.shape)
+        return tuple(a[lead + (slice(start, stop),)] for start, stop in bounds)
+
+    def gradient(self, out_grad, node):
+        parts = out_grad.tuple()
+        if self.sections is None:
+            return stack(parts, self.axes)
+        return concatenate(parts, self.axes)
+
+    def jvp(self, tangents, node):
+        return self(tangents[0])  # linear: the tangent is split the same way
+
+
+def split(a, axes=0, sections=None):
+    """`a` cut along `axes` into a TensorTuple: unstacked (sections None) or in chunks (as torch.split)."""
+    return Split(axes, sections)(a)
 
 
 from .reduction import summation  # noqa: E402  (reduction uses this module's ops too)

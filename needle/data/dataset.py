@@ -1,0 +1,49 @@
+"""Datasets: the abstract `Dataset` with its transform pipeline, and `NDArrayDataset` over arrays."""
+import numpy as np
+
+__all__ = ["Dataset", "NDArrayDataset"]
+
+
+class Dataset:
+    """An indexable collection of examples; `transforms` is a list of callables applied in order."""
+
+    def __init__(self, transforms=None):
+        self.transforms = transforms
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__}.__getitem__ is not defined")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__}.__len__ is not defined")
+
+    def apply_transforms(self, x):
+        """x passed through each transform in list order: t_k(...t_1(x)); x itself when there are none."""
+        if self.transforms is not None:
+            for transform in self.transforms:
+                x = transform(x)
+        return x
+
+
+class NDArrayDataset(Dataset):
+    """Examples stored as arrays sharing their first axis: item i is (a[i] for a in arrays).
+
+    `i` may be an int, a slice or an integer index array; every array is indexed by it alike.
+    """
+
+    def __init__(self, *arrays):
+        super().__init__()
+        if not arrays:
+            raise ValueError("NDArrayDataset: needs at least one array")
+        self.arrays = tuple(np.asarray(a) for a in arrays)
+        lengths = [a.shape[0] if a.ndim else None for a in self.arrays]
+        if None in lengths:
+            raise ValueError("NDArrayDataset: every array needs a first axis, got a 0-d array")
+        if len(set(lengths)) > 1:
+            shapes = ", ".join(str(a.shape) for a in self.arrays)
+            raise ValueError(f"NDArrayDataset: arrays {shapes} differ in length along axis 0")
+
+    def __len__(self):
+        return self.arrays[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)

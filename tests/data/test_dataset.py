@@ -1,0 +1,80 @@
+"""Dataset's transform pipeline and NDArrayDataset's indexing."""
+import numpy as np
+import pytest
+
+import needle as ndl
+from needle.data import Dataset, NDArrayDataset
+
+
+@pytest.mark.parametrize(
+    "module, names",
+    [
+        ("dataset", ["Dataset", "NDArrayDataset"]),
+        ("loader", ["DataLoader"]),
+        ("mnist", ["MNISTDataset", "MNISTFormatError", "parse_mnist", "default_mnist_dir"]),
+        ("transforms", ["RandomFlipHorizontal", "RandomCrop"]),
+        ("synthetic", ["make_spiral", "make_linear_regression", "train_val_test_split"]),
+    ],
+)
+def test_data_names_are_reexported_flat(module, names):
+    for name in names:
+        assert getattr(ndl.data, name) is getattr(getattr(ndl.data, module), name)
+        assert name in ndl.data.__all__
+
+
+@pytest.mark.parametrize("method", [lambda d: d[0], len])
+def test_base_dataset_access_is_abstract_and_names_the_class(method):
+    class Empty(Dataset):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Empty"):
+        method(Empty())
+
+
+def test_apply_transforms_runs_in_list_order():
+    dataset = Dataset(transforms=[lambda x: x * 2, lambda x: x + 1, lambda x: -x])
+    np.testing.assert_array_equal(dataset.apply_transforms(np.array([1.0, 3.0])), [-3.0, -7.0])
+
+
+@pytest.mark.parametrize("transforms", [None, []])
+def test_apply_transforms_without_transforms_returns_the_input_itself(transforms):
+    x = np.arange(3)
+    assert Dataset(transforms).apply_transforms(x) is x
+
+
+@pytest.mark.parametrize("index", [2, slice(1, 4), np.array([4, 0, 0, 3]), np.array([], dtype=int)])
+def test_ndarray_dataset_indexes_every_array_alike(index):
+    features = np.arange(15, dtype=np.float32).reshape(5, 3)
+    labels = np.array([9, 8, 7, 6, 5], dtype=np.uint8)
+    item = NDArrayDataset(features, labels)[index]
+    assert isinstance(item, tuple) and len(item) == 2
+    np.testing.assert_array_equal(item[0], features[index])
+    np.testing.assert_array_equal(item[1], labels[index])
+    assert item[0].dtype == np.float32 and item[1].dtype == np.uint8
+
+
+def test_ndarray_dataset_keeps_its_arrays_without_copying():
+    features = np.zeros((4, 2))
+    dataset = NDArrayDataset(features)
+    assert len(dataset) == 4
+    assert dataset.arrays[0] is features
+    assert isinstance(dataset[1], tuple) and len(dataset[1]) == 1
+
+
+def test_ndarray_dataset_accepts_nested_lists():
+    dataset = NDArrayDataset([[1, 2], [3, 4], [5, 6]], [0, 1, 0])
+    assert len(dataset) == 3
+    np.testing.assert_array_equal(dataset[np.array([2, 0])][0], [[5, 6], [1, 2]])
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ((), "at least one array"),
+        ((np.zeros((3, 2)), np.zeros(4)), r"\(3, 2\), \(4,\) differ in length"),
+        ((np.float32(1.0),), "0-d"),
+    ],
+)
+def test_ndarray_dataset_rejects_bad_arrays(arrays, message):
+    with pytest.raises(ValueError, match=message):
+        NDArrayDataset(*arrays)

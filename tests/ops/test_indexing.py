@@ -1,0 +1,185 @@
+"""Case table and properties for getitem, scatter_add, flip and pad."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import needle as ndl
+from tests.ops.case import Case
+from tests.strategies import float32_arrays, shapes
+
+REPEATED = np.array([0, 2, 0, 0])
+GRID = np.array([[0, 1], [1, 1]])
+ROW_MASK = np.array([True, False, True])
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, False]])
+
+
+def _index_inputs(rng):
+    """A (3, 4) float32 array and an int64 index array with a repeat."""
+    return [rng.uniform(-2, 2, size=(3, 4)).astype(np.float32), np.array([2, 0, 2], dtype=np.int64)]
+
+
+def _mask_inputs(rng):
+    return [rng.uniform(-2, 2, size=(3, 4)).astype(np.float32), MASK]
+
+
+def _scatter_reference(a, index, shape):
+    out = np.zeros(shape, dtype=a.dtype)
+    np.add.at(out, index, a)
+    return out
+
+
+def _pad_reference(a, pad_width):
+    return np.pad(a, pad_width) if a.ndim else a.copy()  # np.pad rejects the empty widths of a 0-d array
+
+
+CASES = [
+    Case(lambda a: a[1], shapes=[(3, 4)], numpy=lambda a: a[1], name="getitem[int]"),
+    Case(lambda a: a[-1, 2], shapes=[(3, 4)], numpy=lambda a: a[-1, 2], name="getitem[negative_int_pair]"),
+    Case(lambda a: a[::2, 1:3], shapes=[(3, 4)], numpy=lambda a: a[::2, 1:3], name="getitem[slices]"),
+    Case(lambda a: a[::-1, -2:], shapes=[(3, 4)], numpy=lambda a: a[::-1, -2:],
+         name="getitem[negative_step]"),
+    Case(lambda a: a[..., None, 0], shapes=[(2, 3, 4)], numpy=lambda a: a[..., None, 0],
+         name="getitem[ellipsis_newaxis]"),
+    Case(lambda a: a[()], shapes=[()], numpy=lambda a: a[()], name="getitem[scalar]"),
+    Case(lambda a: a[None], shapes=[()], numpy=lambda a: a[None], name="getitem[scalar_newaxis]"),
+    Case(lambda a: a[REPEATED], shapes=[(3, 4)], numpy=lambda a: a[REPEATED], name="getitem[repeated_rows]"),
+    Case(lambda a: a[GRID, 2], shapes=[(3, 4)], numpy=lambda a: a[GRID, 2], name="getitem[index_grid]"),
+    Case(lambda a: a[1:, np.array([3, 3, 0])], shapes=[(3, 4)], numpy=lambda a: a[1:, np.array([3, 3, 0])],
+         name="getitem[slice_and_array]"),
+    Case(lambda a: a[[0, 2]], shapes=[(3, 4)], numpy=lambda a: a[[0, 2]], name="getitem[list]"),
+    Case(lambda a, index: a[index], shapes=[(3, 4), (3,)], numpy=lambda a, index: a[index],
+         make_inputs=_index_inputs, name="getitem[int_tensor]"),
+    Case(lambda a: a[ROW_MASK], shapes=[(3, 4)], numpy=lambda a: a[ROW_MASK], name="getitem[row_mask]"),
+    Case(lambda a, mask: a[mask], shapes=[(3, 4), (3, 4)], numpy=lambda a, mask: a[mask],
+         make_inputs=_mask_inputs, name="getitem[bool_tensor]"),
+    Case(lambda a: a[REPEATED] * a[REPEATED], shapes=[(3, 2)], numpy=lambda a: a[REPEATED] ** 2,
+         name="getitem_squared[repeated_rows]"),
+    Case(lambda a: a[1:, ::2] * a[1:, ::2], shapes=[(3, 4)], numpy=lambda a: a[1:, ::2] ** 2,
+         name="getitem_squared[slices]"),
+    Case(ndl.scatter_add, shapes=[(3, 4)], numpy=_scatter_reference,
+         kwargs={"index": (np.array([0, 0, 2]),), "shape": (3, 4)}, name="scatter_add[repeated_rows]"),
+    Case(ndl.scatter_add, shapes=[(2, 2)], numpy=_scatter_reference,
+         kwargs={"index": (slice(1, 3), slice(None)), "shape": (4, 2)}, name="scatter_add[slice]"),
+    Case(ndl.scatter_add, shapes=[()], numpy=_scatter_reference,
+         kwargs={"index": (1, -1), "shape": (2, 3)}, name="scatter_add[one_entry]"),
+    Case(lambda a: ndl.scatter_add(a * a, (np.array([1, 1]),), (3, 2)), shapes=[(2, 2)],
+         numpy=lambda a: _scatter_reference(a * a, (np.array([1, 1]),), (3, 2)),
+         name="scatter_add_of_square"),
+    Case(ndl.flip, shapes=[(2, 3)], numpy=np.flip),
+    Case(ndl.flip, shapes=[(2, 3, 4)], numpy=lambda a, axes: np.flip(a, axes), kwargs={"axes": (0, -1)}),
+    Case(ndl.flip, shapes=[(2, 1)], numpy=lambda a, axes: np.flip(a, axes), kwargs={"axes": 1}),
+    Case(ndl.flip, shapes=[()], numpy=np.flip),
+    Case(lambda a: ndl.flip(a, 0) * a, shapes=[(3,)], numpy=lambda a: a[::-1] * a, name="flip_times_input"),
+    Case(ndl.pad, shapes=[(2, 3)], numpy=_pad_reference, kwargs={"pad_width": ((1, 2), (0, 1))}),
+    Case(ndl.pad, shapes=[(3,)], numpy=_pad_reference, kwargs={"pad_width": ((0, 0),)}),
+    Case(ndl.pad, shapes=[()], numpy=_pad_reference, kwargs={"pad_width": ()}),
+    Case(ndl.pad, shapes=[(1, 2, 1)], numpy=_pad_reference, kwargs={"pad_width": ((0, 1), (2, 0), (1, 1))}),
+    Case(lambda a: ndl.pad(a * a, ((1, 1),)), shapes=[(2,)], numpy=lambda a: np.pad(a * a, 1),
+         name="pad_of_square"),
+]
+
+
+# ---- getitem --------------------------------------------------------------------------------
+
+
+def test_repeated_index_arrays_accumulate_the_gradient():
+    x = ndl.Tensor(np.ones(3, np.float32))
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 0, 1])
+    assert x.grad.dtype == np.float32
+
+
+def test_mask_and_index_tensors_select_like_arrays():
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = ndl.Tensor(data)
+    np.testing.assert_array_equal(x[ndl.Tensor(MASK)].numpy(), data[MASK])
+    np.testing.assert_array_equal(x[ndl.Tensor(GRID), 1:].numpy(), data[GRID, 1:])
+
+
+def test_iterating_a_tensor_yields_its_rows():
+    data = np.arange(6, dtype=np.float32).reshape(3, 2)
+    rows = [row.numpy() for row in ndl.Tensor(data)]
+    np.testing.assert_array_equal(np.stack(rows), data)
+
+
+@given(st.data())
+def test_basic_indices_match_numpy_and_scatter_add_is_their_adjoint(data):
+    """x[i] equals NumPy's, and ⟨x[i], y⟩ = ⟨x, scatter_add(y, i, x.shape)⟩."""
+    shape = data.draw(shapes(max_dims=3))
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    _check_adjoint_pair(data, shape, index)
+
+
+@given(st.data())
+def test_index_arrays_match_numpy_and_scatter_add_is_their_adjoint(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3))
+    index = data.draw(hnp.integer_array_indices(shape, result_shape=shapes(min_dims=1, max_dims=2)))
+    _check_adjoint_pair(data, shape, index)
+
+
+def _check_adjoint_pair(data, shape, index):
+    array = data.draw(float32_arrays(shape)).astype(np.float64)
+    out = ndl.getitem(ndl.Tensor(array), index)
+    np.testing.assert_array_equal(out.numpy(), array[index])
+    y = data.draw(float32_arrays(out.shape)).astype(np.float64)
+    back = ndl.scatter_add(ndl.Tensor(y), index, shape)
+    assert back.shape == shape
+    np.testing.assert_allclose(np.sum(out.numpy() * y), np.sum(array * back.numpy()), rtol=1e-9, atol=1e-9)
+
+
+def test_getitem_errors_name_the_op_and_shape():
+    x = ndl.Tensor(np.zeros(3, np.float32))
+    with pytest.raises(IndexError, match=r"^getitem: shape \(3,\): index 5 is out of bounds"):
+        x[5]
+    with pytest.raises(IndexError, match=r"^getitem: index arrays must hold integers or booleans, not float"):
+        x[np.array([0.0, 1.0], np.float32)]
+    with pytest.raises(IndexError, match=r"^getitem: shape \(3,\): too many indices"):
+        x[0, 0]
+
+
+def test_an_empty_index_list_selects_nothing():
+    x = ndl.Tensor(np.zeros((3, 2), np.float32))
+    assert x[[]].shape == (0, 2)
+
+
+# ---- scatter_add, flip, pad -----------------------------------------------------------------
+
+
+def test_scatter_add_rejects_values_that_do_not_fit_the_index():
+    values = ndl.Tensor(np.ones(2, np.float32))
+    message = r"^scatter_add: values of shape \(2,\) do not fit the \(3,\) entries"
+    with pytest.raises(ValueError, match=message):
+        ndl.scatter_add(values, (np.array([0, 0, 1]),), (4,))
+
+
+@given(st.data())
+def test_pad_and_slicing_back_are_adjoint(data):
+    """⟨pad(x, w), y⟩ = ⟨x, y[interior]⟩, and the gradient of pad is exactly that slice."""
+    shape = data.draw(shapes(max_dims=3))
+    widths = tuple(data.draw(st.tuples(st.integers(0, 2), st.integers(0, 2))) for _ in shape)
+    x = ndl.Tensor(data.draw(float32_arrays(shape)).astype(np.float64))
+    padded = ndl.pad(x, widths)
+    np.testing.assert_array_equal(padded.numpy(), _pad_reference(x.numpy(), widths))
+    y = data.draw(float32_arrays(padded.shape)).astype(np.float64)
+    interior = tuple(slice(before, before + size) for (before, _), size in zip(widths, shape))
+    g = ndl.autograd.grad(padded, x, out_grad=ndl.Tensor(y))
+    np.testing.assert_array_equal(g.numpy(), y[interior])
+    np.testing.assert_allclose(np.sum(padded.numpy() * y), np.sum(x.numpy() * y[interior]), rtol=1e-9)
+
+
+@pytest.mark.parametrize("pad_width", [((1, 1),), ((1, 1), (0, -1)), ((1, 1, 1), (0, 0))])
+def test_pad_rejects_widths_that_are_not_one_non_negative_pair_per_axis(pad_width):
+    with pytest.raises(ValueError, match=r"^pad: pad_width .* must give one \(before, after\) pair"):
+        ndl.pad(ndl.Tensor(np.zeros((2, 3), np.float32)), pad_width)
+
+
+def test_flip_rejects_a_repeated_axis():
+    with pytest.raises(ValueError, match=r"^flip: repeated axis"):
+        ndl.flip(ndl.Tensor(np.zeros((2, 3), np.float32)), (1, -1))
+
+
+from tests.ops.harness import generic_tests
+
+globals().update(generic_tests(CASES))

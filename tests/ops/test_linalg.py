@@ -1,0 +1,92 @@
+"""Case table and properties for matmul: vectors, batches and broadcast batch dimensions."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import needle as ndl
+from needle.testing import check_gradients
+from tests.ops.case import Case
+from tests.strategies import broadcastable_shapes, float32_arrays
+
+CASES = [
+    Case(ndl.matmul, shapes=[(3, 4), (4, 5)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(3, 1), (1, 2)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(4,), (4,)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(4,), (4, 3)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(3, 4), (4,)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(3,), (2, 3, 4)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(2, 3, 4), (4,)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(2, 3, 4), (2, 4, 2)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(2, 1, 3, 4), (1, 2, 4, 2)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(2, 2, 3, 4), (4, 2)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(3, 4), (2, 2, 4, 2)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(1, 3, 4), (2, 4, 2)], numpy=np.matmul),
+    Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[1],
+         name="matmul[2x3x4-4x2,weight_only]"),
+    Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[0],
+         name="matmul[2x3x4-4x2,batch_only]"),
+    Case(lambda a: ndl.matmul(a, a), shapes=[(3, 3)], numpy=lambda a: a @ a, name="matmul_square"),
+]
+
+
+def test_inner_size_mismatch_names_op_and_shapes():
+    a = ndl.Tensor(np.zeros((3, 4), np.float32))
+    b = ndl.Tensor(np.zeros((5, 6), np.float32))
+    with pytest.raises(ValueError, match=r"^matmul: \(3, 4\) @ \(5, 6\): inner sizes 4 and 5 differ$"):
+        a @ b
+
+
+@pytest.mark.parametrize("lhs, rhs, message", [
+    ((4,), (5, 6), r"^matmul: \(4,\) @ \(5, 6\): inner sizes 4 and 5 differ$"),
+    ((3, 4), (5,), r"^matmul: \(3, 4\) @ \(5,\): inner sizes 4 and 5 differ$"),
+    ((4,), (5,), r"^matmul: \(4,\) @ \(5,\): inner sizes 4 and 5 differ$"),
+    ((), (3,), r"^matmul: \(\) @ \(3,\): 0-d operands have no matrix product$"),
+    ((2, 3, 4), (3, 4, 5),
+     r"^matmul: \(2, 3, 4\) @ \(3, 4, 5\): batch dimensions \(2,\) and \(3,\) do not broadcast$"),
+    ((2, 3, 4), (4,), None),
+])
+def test_shape_errors_name_op_and_original_shapes(lhs, rhs, message):
+    a = ndl.Tensor(np.zeros(lhs, np.float32))
+    b = ndl.Tensor(np.zeros(rhs, np.float32))
+    if message is None:
+        assert ndl.matmul(a, b).shape == (2, 3)
+        return
+    with pytest.raises(ValueError, match=message):
+        ndl.matmul(a, b)
+
+
+def test_matmul_class_rejects_vectors_itself():
+    a = ndl.Tensor(np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"^matmul: \(3,\) @ \(3,\): MatMul takes 2 or more dimensions each"):
+        ndl.ops.MatMul()(a, a)
+
+
+@given(st.data())
+def test_broadcast_batch_dimensions_match_numpy_and_finite_differences(data):
+    """Batch shapes drawn to broadcast (size-1 axes, missing leading axes); gradients sum back."""
+    batch_lhs, batch_rhs = data.draw(broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    n, k, m = (data.draw(st.integers(1, 3)) for _ in range(3))
+    a = data.draw(float32_arrays(batch_lhs + (n, k)))
+    b = data.draw(float32_arrays(batch_rhs + (k, m)))
+    out = ndl.matmul(ndl.Tensor(a), ndl.Tensor(b))
+    np.testing.assert_allclose(out.numpy(), np.matmul(a, b), rtol=1e-5, atol=1e-5)
+    assert out.dtype == np.float32
+    check_gradients(ndl.matmul, a, b, order=1, elementwise=False)
+
+
+def test_weight_gradient_of_a_batch_sums_over_every_batch_axis():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
+    w = ndl.Tensor(rng.standard_normal((4, 6)).astype(np.float32))
+    g = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
+    out = ndl.matmul(ndl.Tensor(x, requires_grad=False), w)
+    grad_w = ndl.autograd.grad(out, w, out_grad=ndl.Tensor(g))
+    expected = np.einsum("abnk,abnm->km", x, g)
+    np.testing.assert_allclose(grad_w.numpy(), expected, rtol=1e-4, atol=1e-4)
+    assert grad_w.dtype == np.float32
+
+
+from tests.ops.harness import generic_tests
+
+globals().update(generic_tests(CASES))
