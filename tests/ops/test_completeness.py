@@ -1,0 +1,93 @@
+"""Every op that needle.ops exports is exercised by some row of some case table (tests/ops/test_*.py).
+
+Each row runs once (forward, then backward for differentiable rows) while the engine's `_compute`
+records which op classes ran and a profiler records which Python functions were called. Recording
+at `_compute` rather than walking the output graph also sees non-differentiable ops (comparisons),
+which never record a graph.
+"""
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+import needle.ops
+from needle import autograd
+from tests.ops.harness import call_case, case_inputs, case_leaves
+
+
+def table_modules():
+    """The case-table modules next to this file: test_*.py modules that define CASES."""
+    modules = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        if path.stem == Path(__file__).stem:
+            continue
+        module = importlib.import_module(f"tests.ops.{path.stem}")
+        if hasattr(module, "CASES"):
+            modules.append(module)
+    return modules
+
+
+def exported_op_classes():
+    """Op subclasses in the needle.ops namespace, without the engine's base classes."""
+    return {
+        obj for obj in vars(needle.ops).values()
+        if inspect.isclass(obj) and issubclass(obj, autograd.Op) and obj.__module__ != autograd.__name__
+    }
+
+
+def exported_op_functions():
+    """Public lowercase functions in the needle.ops namespace (each op's function, sum_to_shape, ...)."""
+    return {
+        name: obj for name, obj in vars(needle.ops).items()
+        if inspect.isfunction(obj) and name.islower() and not name.startswith("_")
+        and obj.__module__.startswith(needle.ops.__name__)
+    }
+
+
+@pytest.fixture(scope="module")
+def exercised():
+    """(op classes that computed, code objects that were called) while running every row."""
+    classes, codes = set(), set()
+    compute = autograd._compute
+
+    def recording_compute(op, inputs):
+        classes.add(type(op))
+        return compute(op, inputs)
+
+    def record_call(frame, event, arg):
+        if event == "call":
+            codes.add(frame.f_code)
+
+    cases = [case for module in table_modules() for case in module.CASES]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(autograd, "_compute", recording_compute)
+        sys.setprofile(record_call)
+        try:
+            for case in cases:
+                _run_row(case)
+        finally:
+            sys.setprofile(None)
+    return classes, codes
+
+
+def _run_row(case):
+    try:
+        out = call_case(case, *case_leaves(case, case_inputs(case)))
+        if case.order >= 1:
+            out.backward()
+    except Exception as error:
+        raise AssertionError(f"row {case.id} failed to run: {error}") from error
+
+
+def test_every_exported_op_class_has_a_row(exercised):
+    classes, _ = exercised
+    missing = sorted(cls.__name__ for cls in exported_op_classes() - classes)
+    assert not missing, f"op classes that no case-table row exercises: {', '.join(missing)}"
+
+
+def test_every_exported_op_function_is_called_by_a_row(exercised):
+    _, codes = exercised
+    missing = sorted(name for name, fn in exported_op_functions().items() if fn.__code__ not in codes)
+    assert not missing, f"needle.ops functions that no case-table row calls: {', '.join(missing)}"
