@@ -5,6 +5,7 @@ arrays; `gradient` maps the output adjoint to one adjoint per input and is writt
 so adjoints are graph nodes too and can be differentiated again. `jvp` is the forward-mode rule.
 """
 import contextlib
+import gc
 import re
 
 import numpy as np
@@ -15,6 +16,9 @@ from .device import cpu
 TENSOR_COUNTER = 0
 
 _grad_enabled = True
+
+# Set by anomaly.detect_anomaly(); when on, each result and each adjoint is checked for NaN/Inf.
+_anomaly_enabled = False
 
 
 def is_grad_enabled():
@@ -121,29 +125,17 @@ class MultilinearOp(TensorOp):
 _NAMED_ERROR = re.compile(r"^[a-z_]+: ")
 
 
-def _compute(op, inputs):
-    """Run `op.compute` on the inputs' current storage; errors name the op and the input shapes.
+def _raise_named(op, inputs, error):
+    """Re-raise an error from `op.compute` so that it names the op and the input shapes.
 
     An op's own errors already start with its function name (`matmul: ...`) and pass unchanged;
     NumPy's get the op's class name and the input shapes in front.
     """
-    try:
-        if len(inputs) == 1:  # the common cases without building a list
-            result = op.compute(inputs[0].cached_data)
-        elif len(inputs) == 2:
-            result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
-        else:
-            result = op.compute(*[x.cached_data for x in inputs])
-    except (ValueError, TypeError, IndexError) as error:
-        message = str(error)
-        if _NAMED_ERROR.match(message):
-            raise
-        shapes = ", ".join(str(getattr(x.cached_data, "shape", "tuple")) for x in inputs)
-        raise type(error)(f"{_op_name(op)}: inputs {shapes}: {message}") from error
-    # NumPy hands back scalars from full reductions; a Tensor always holds an ndarray.
-    if type(result) is np.ndarray or type(result) is tuple:
-        return result
-    return np.asarray(result)
+    message = str(error)
+    if _NAMED_ERROR.match(message):
+        raise error
+    shapes = ", ".join(str(getattr(x.cached_data, "shape", "tuple")) for x in inputs)
+    raise type(error)(f"{_op_name(op)}: inputs {shapes}: {message}") from error
 
 
 class Value:
@@ -190,10 +182,24 @@ class Value:
     def make_from_op(cls, op, inputs):
         """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad."""
         global TENSOR_COUNTER
+        try:  # the common arities without building a list
+            if len(inputs) == 1:
+                data = op.compute(inputs[0].cached_data)
+            elif len(inputs) == 2:
+                data = op.compute(inputs[0].cached_data, inputs[1].cached_data)
+            else:
+                data = op.compute(*[x.cached_data for x in inputs])
+        except (ValueError, TypeError, IndexError) as error:
+            _raise_named(op, inputs, error)
+        # NumPy hands back scalars from full reductions; a Tensor always holds an ndarray.
+        if type(data) is not np.ndarray and type(data) is not tuple:
+            data = np.asarray(data)
         value = object.__new__(cls)
         TENSOR_COUNTER += 1
-        value.cached_data = _compute(op, inputs)
+        value.cached_data = data
         value.grad = None
+        if _anomaly_enabled:
+            _anomaly.on_result(value, op, inputs)
         if _grad_enabled and op.differentiable:
             for x in inputs:
                 if x.requires_grad:
@@ -324,25 +330,28 @@ class Tensor(Value):
 
     # ---- operators ---------------------------------------------------------------------------
 
+    # The operators build op nodes directly: they are the hottest path of a small-tensor graph.
+
     def __add__(self, other):
         if isinstance(other, Tensor):
-            return ops.add(self, other)
-        return ops.add_scalar(self, other)
+            return Tensor.make_from_op(EWiseAdd(), (self, other))
+        return Tensor.make_from_op(AddScalar(other), (self,))
 
     __radd__ = __add__
 
     def __mul__(self, other):
         if isinstance(other, Tensor):
-            return ops.multiply(self, other)
-        return ops.mul_scalar(self, other)
+            return Tensor.make_from_op(EWiseMul(), (self, other))
+        return Tensor.make_from_op(MulScalar(other), (self,))
 
     __rmul__ = __mul__
 
     def __sub__(self, other):
         # needle: Tensor - Tensor is negate then add (two nodes); Tensor - scalar is one add_scalar.
         if isinstance(other, Tensor):
-            return ops.add(self, ops.negate(other))
-        return ops.add_scalar(self, -other)
+            negated = Tensor.make_from_op(Negate(), (other,))
+            return Tensor.make_from_op(EWiseAdd(), (self, negated))
+        return Tensor.make_from_op(AddScalar(-other), (self,))
 
     def __rsub__(self, other):
         return ops.add_scalar(ops.negate(self), other)
@@ -383,6 +392,9 @@ class Tensor(Value):
 
     def __ge__(self, other):
         return ops.greater_equal(self, other)
+
+    # NumPy defers to the reflected operators, so `np.float64(2) * t` is a Tensor, not an array.
+    __array_ufunc__ = None
 
     # needle: no elementwise ==; tensors keep identity equality and hashing (they are dict keys).
     __eq__ = object.__eq__
@@ -480,6 +492,18 @@ def _post_order(node_list, only_requires_grad):
     return order
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cycle collector: a sweep makes many young objects and no garbage worth a scan."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _reverse_sweep(outputs, out_grads, store, wanted=()):
     """Reverse-mode sweep from `outputs` seeded with `out_grads`; returns {node: adjoint} for `wanted`.
 
@@ -493,6 +517,7 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
         pending[output] = out_grad if previous is None else previous + out_grad
     wanted = set(wanted)
     found = {}
+    anomaly = _anomaly_enabled
     for node in reversed(_post_order(outputs, only_requires_grad=True)):
         adjoint = pending.pop(node, None)
         if adjoint is None:
@@ -504,7 +529,7 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
         op = node.op
         if op is None:
             continue
-        grads = op.gradient(adjoint, node)
+        grads = _anomaly.checked_gradient(op, adjoint, node) if anomaly else op.gradient(adjoint, node)
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
         inputs = node.inputs
@@ -541,7 +566,7 @@ def compute_gradient_of_variables(output_tensor, out_grad, *, create_graph=True)
     With `create_graph` the adjoints are recorded graphs (differentiable again); without it they
     are constants.
     """
-    with _GradMode(create_graph and _grad_enabled):
+    with _GradMode(create_graph and _grad_enabled), _collector_paused():
         _reverse_sweep([output_tensor], [out_grad], store=True)
 
 
@@ -564,7 +589,7 @@ def grad(outputs, inputs, out_grad=None, create_graph=False):
     for output, seed in zip(outputs, out_grads):
         if seed.shape != output.shape:
             raise ValueError(f"grad: out_grad shape {seed.shape} differs from output {output.shape}")
-    with _GradMode(create_graph and _grad_enabled):
+    with _GradMode(create_graph and _grad_enabled), _collector_paused():
         adjoints = _reverse_sweep(outputs, out_grads, store=False, wanted=inputs)
     results = []
     for x in inputs:
@@ -603,3 +628,6 @@ def _zero_tangent(value):
 
 
 from . import ops  # noqa: E402  (ops import Tensor from this module)
+from .ops import AddScalar, EWiseAdd, EWiseMul, MulScalar, Negate  # noqa: E402
+from . import anomaly as _anomaly  # noqa: E402  (the hooks above; it flips _anomaly_enabled)
+from .anomaly import AnomalyError, detect_anomaly  # noqa: E402,F401

@@ -7,12 +7,15 @@ from .shape import sum_to_shape
 __all__ = [
     "EWiseAdd", "add", "AddScalar", "add_scalar", "EWiseMul", "multiply", "MulScalar", "mul_scalar",
     "EWisePow", "power", "PowerScalar", "power_scalar", "EWiseDiv", "divide", "DivScalar",
-    "divide_scalar", "Negate", "negate", "Log", "log", "Exp", "exp", "ReLU", "relu",
+    "divide_scalar", "Negate", "negate", "Log", "log", "Exp", "exp", "ReLU", "relu", "Tanh", "tanh",
+    "Sigmoid", "sigmoid", "Sqrt", "sqrt", "Sin", "sin", "Cos", "cos", "Abs", "abs",
 ]
 
 
 def python_scalar(op_name, scalar):
     """`scalar` as a Python number, so float32 arrays stay float32 (NumPy 2 upcasts for np.float64)."""
+    if type(scalar) is float or type(scalar) is int:
+        return scalar
     if isinstance(scalar, np.ndarray):
         if scalar.size != 1:
             raise ValueError(f"{op_name}: the scalar must have one element, got shape {scalar.shape}")
@@ -99,14 +102,19 @@ class EWisePow(TensorOp):
 
     def gradient(self, out_grad, node):
         lhs, rhs = node.inputs
-        grad_lhs = out_grad * rhs * power(lhs, rhs - 1)
-        grad_rhs = out_grad * node * log(lhs)
-        return sum_to_shape(grad_lhs, lhs.shape), sum_to_shape(grad_rhs, rhs.shape)
+        grad_lhs = sum_to_shape(out_grad * rhs * power(lhs, rhs - 1), lhs.shape)
+        # ln a only for an exponent that needs it: it is nan for a < 0, where x ** 2 is still fine.
+        if not rhs.requires_grad:
+            return grad_lhs, None
+        return grad_lhs, sum_to_shape(out_grad * node * log(lhs), rhs.shape)
 
     def jvp(self, tangents, node):
         lhs, rhs = node.inputs
         t_lhs, t_rhs = tangents
-        return t_lhs * rhs * power(lhs, rhs - 1) + t_rhs * node * log(lhs)
+        tangent = t_lhs * rhs * power(lhs, rhs - 1)
+        if not rhs.requires_grad:  # a constant exponent: its tangent is 0, and 0·ln(a < 0) is nan
+            return tangent
+        return tangent + t_rhs * node * log(lhs)
 
 
 def power(a, b):
@@ -244,3 +252,108 @@ class ReLU(TensorOp):
 
 def relu(a):
     return ReLU()(a)
+
+
+class Tanh(TensorOp):
+    """Hyperbolic tangent, elementwise. d/da = 1 − tanh²a, from the output."""
+
+    def compute(self, a):
+        return np.tanh(a)
+
+    def gradient(self, out_grad, node):
+        return out_grad * (1 - node * node)
+
+    def jvp(self, tangents, node):
+        return tangents[0] * (1 - node * node)
+
+
+def tanh(a):
+    return Tanh()(a)
+
+
+class Sigmoid(TensorOp):
+    """Logistic function, elementwise: y = 1 / (1 + e^−a). d/da = y(1 − y), from the output."""
+
+    def compute(self, a):
+        return np.exp(-np.logaddexp(0, -a))  # log-space, so e^−a never overflows for large |a|
+
+    def gradient(self, out_grad, node):
+        return out_grad * node * (1 - node)
+
+    def jvp(self, tangents, node):
+        return tangents[0] * node * (1 - node)
+
+
+def sigmoid(a):
+    return Sigmoid()(a)
+
+
+class Sqrt(TensorOp):
+    """√a, elementwise. d/da = 1 / (2√a), from the output."""
+
+    def compute(self, a):
+        return np.sqrt(a)
+
+    def gradient(self, out_grad, node):
+        return out_grad / node * 0.5
+
+    def jvp(self, tangents, node):
+        return tangents[0] / node * 0.5
+
+
+def sqrt(a):
+    return Sqrt()(a)
+
+
+class Sin(TensorOp):
+    """sin a, elementwise. d/da = cos a."""
+
+    def compute(self, a):
+        return np.sin(a)
+
+    def gradient(self, out_grad, node):
+        return out_grad * cos(node.inputs[0])
+
+    def jvp(self, tangents, node):
+        return tangents[0] * cos(node.inputs[0])
+
+
+def sin(a):
+    return Sin()(a)
+
+
+class Cos(TensorOp):
+    """cos a, elementwise. d/da = −sin a."""
+
+    def compute(self, a):
+        return np.cos(a)
+
+    def gradient(self, out_grad, node):
+        return out_grad * negate(sin(node.inputs[0]))
+
+    def jvp(self, tangents, node):
+        return tangents[0] * negate(sin(node.inputs[0]))
+
+
+def cos(a):
+    return Cos()(a)
+
+
+class Abs(TensorOp):
+    """|a|, elementwise. d/da = sign a, with subgradient 0 at a = 0; the sign is a constant."""
+
+    def compute(self, a):
+        return np.abs(a)
+
+    def _sign(self, node):
+        return Tensor.make_const(np.sign(node.inputs[0].cached_data))
+
+    def gradient(self, out_grad, node):
+        return out_grad * self._sign(node)
+
+    def jvp(self, tangents, node):
+        return tangents[0] * self._sign(node)
+
+
+def abs(a):  # noqa: A001  (needle.abs, like torch.abs)
+    return Abs()(a)

@@ -1,27 +1,46 @@
-"""Reductions over axes: sums, log-sum-exp and log-softmax (stable: the max is subtracted first)."""
+"""Reductions over axes: sums, means, maxima, log-sum-exp, softmax and log-softmax.
+
+The exponential ones subtract the max first, so they are exact for inputs as large as 1e10.
+This module defines `max`; it never uses the builtin of that name.
+"""
 import numpy as np
 
-from ..autograd import LinearOp, TensorOp
+from ..autograd import LinearOp, Tensor, TensorOp
 from .elementwise import exp
 from .shape import broadcast_to, reshape
 
-__all__ = ["Summation", "summation", "LogSumExp", "logsumexp", "LogSoftmax", "logsoftmax"]
+__all__ = [
+    "Summation", "summation", "Mean", "mean", "Max", "max", "LogSumExp", "logsumexp",
+    "Softmax", "softmax", "LogSoftmax", "logsoftmax",
+]
 
 
-def normalize_axes(op_name, axes, ndim):
-    """`axes` (None, an int or a sequence) as a sorted tuple of non-negative axes; None means all."""
+def normalize_axes(op_name, axes, shape):
+    """`axes` (None, an int or a sequence) as a sorted tuple of non-negative axes of `shape`.
+
+    None means all axes. A 0-d input accepts axis 0 or −1 and reduces nothing (like PyTorch).
+    """
     if axes is None:
-        return tuple(range(ndim))
-    if isinstance(axes, (int, np.integer)):
+        return tuple(range(len(shape)))
+    if not isinstance(axes, (tuple, list)):
         axes = (axes,)
+    ndim = len(shape)
+    bound = ndim if ndim else 1
     result = []
     for axis in axes:
-        if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
-            raise ValueError(f"{op_name}: axis {axis} is out of range for {ndim} dimensions")
-        result.append(int(axis) % max(ndim, 1))
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"{op_name}: axes must be ints, got {axis!r} for shape {shape}")
+        if not -bound <= axis < bound:
+            raise ValueError(f"{op_name}: axis {axis} is out of range for shape {shape}")
+        result.append(int(axis) % bound)
     if len(set(result)) != len(result):
-        raise ValueError(f"{op_name}: repeated axis in {tuple(axes)}")
+        raise ValueError(f"{op_name}: repeated axis in {tuple(axes)} for shape {shape}")
     return tuple(sorted(result)) if ndim else ()
+
+
+def _check_nonempty(op_name, shape, axes):
+    if any(shape[axis] == 0 for axis in axes):
+        raise ValueError(f"{op_name}: cannot reduce shape {shape} over an empty axis (axes {axes})")
 
 
 def expand_reduced(grad, axes, shape):
@@ -40,22 +59,22 @@ class Summation(LinearOp):
         self.keepdims = keepdims
 
     def compute(self, a):
-        axes = normalize_axes("summation", self.axes, a.ndim)
+        axes = normalize_axes("summation", self.axes, a.shape)
         return np.sum(a, axis=axes, keepdims=self.keepdims)
 
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape
-        return expand_reduced(out_grad, normalize_axes("summation", self.axes, len(shape)), shape)
+        return expand_reduced(out_grad, normalize_axes("summation", self.axes, shape), shape)
 
 
 def summation(a, axes=None, keepdims=False):
     return Summation(axes, keepdims)(a)
 
 
-class LogSumExp(TensorOp):
-    """log Σ_axes e^a, computed as m + log Σ e^(a − m) with m the max, so it never overflows.
+class Mean(LinearOp):
+    """Arithmetic mean over axes (all when None); reduced axes are dropped unless `keepdims`.
 
-    The adjoint is g·e^(a − lse): a softmax, bounded by 1, exact for inputs near 1e10.
+    float32 in, float32 out. The adjoint spreads g / count evenly over the reduced entries.
     """
 
     def __init__(self, axes=None, keepdims=False):
@@ -63,9 +82,72 @@ class LogSumExp(TensorOp):
         self.keepdims = keepdims
 
     def compute(self, a):
-        axes = normalize_axes("logsumexp", self.axes, a.ndim)
-        if a.size == 0:
-            raise ValueError(f"logsumexp: empty input of shape {a.shape}")
+        axes = normalize_axes("mean", self.axes, a.shape)
+        _check_nonempty("mean", a.shape, axes)
+        return np.mean(a, axis=axes, keepdims=self.keepdims)
+
+    def gradient(self, out_grad, node):
+        shape = node.inputs[0].shape
+        axes = normalize_axes("mean", self.axes, shape)
+        count = int(np.prod([shape[axis] for axis in axes]))
+        return expand_reduced(out_grad / count, axes, shape)
+
+
+def mean(a, axes=None, keepdims=False):
+    return Mean(axes, keepdims)(a)
+
+
+class Max(TensorOp):
+    """Largest entry over axes (all when None); reduced axes are dropped unless `keepdims`.
+
+    The adjoint goes to the maximum; ties split it evenly among the tied maxima (NaNs, when a slice
+    has any, are its maximum and share it instead). Piecewise linear, so second derivatives are 0.
+    """
+
+    def __init__(self, axes=None, keepdims=False):
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        axes = normalize_axes("max", self.axes, a.shape)
+        _check_nonempty("max", a.shape, axes)
+        return np.max(a, axis=axes, keepdims=self.keepdims)
+
+    def _shares(self, node, dtype):
+        """A constant of the input's shape: 1/k at each of the k maxima of a slice, 0 elsewhere."""
+        a = node.inputs[0].cached_data
+        axes = normalize_axes("max", self.axes, a.shape)
+        peak = node.cached_data if self.keepdims else np.expand_dims(node.cached_data, axes)
+        hits = (a == peak) | np.isnan(a)
+        return Tensor.make_const((hits / np.sum(hits, axis=axes, keepdims=True)).astype(dtype)), axes
+
+    def gradient(self, out_grad, node):
+        shares, axes = self._shares(node, out_grad.dtype)
+        return expand_reduced(out_grad, axes, shares.shape) * shares
+
+    def jvp(self, tangents, node):
+        shares, axes = self._shares(node, tangents[0].dtype)
+        return summation(tangents[0] * shares, axes, keepdims=self.keepdims)
+
+
+def max(a, axes=None, keepdims=False):  # noqa: A001  (needle.max, like torch.max over axes)
+    return Max(axes, keepdims)(a)
+
+
+class LogSumExp(TensorOp):
+    """log Σ_axes e^a, computed as m + log Σ e^(a − m) with m the max, so it never overflows.
+
+    The adjoint is g·softmax(a), taken from a − max rather than as e^(a − lse): near 1e10, lse
+    rounds log Σ away in float32 (−1e10 + log 3 is −1e10), which would make the weights sum to 3.
+    """
+
+    def __init__(self, axes=None, keepdims=False):
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        axes = normalize_axes("logsumexp", self.axes, a.shape)
+        _check_nonempty("logsumexp", a.shape, axes)
         peak = np.max(a, axis=axes, keepdims=True)
         peak = np.where(np.isfinite(peak), peak, 0)  # all −inf rows give −inf, not nan
         out = np.log(np.sum(np.exp(a - peak), axis=axes, keepdims=True)) + peak
@@ -73,8 +155,8 @@ class LogSumExp(TensorOp):
 
     def _softmax(self, node):
         a = node.inputs[0]
-        axes = normalize_axes("logsumexp", self.axes, a.ndim)
-        return exp(a - expand_reduced(node, axes, a.shape)), axes
+        axes = normalize_axes("logsumexp", self.axes, a.shape)
+        return softmax(a, axes), axes
 
     def gradient(self, out_grad, node):
         probs, axes = self._softmax(node)
@@ -87,6 +169,37 @@ class LogSumExp(TensorOp):
 
 def logsumexp(a, axes=None, keepdims=False):
     return LogSumExp(axes, keepdims)(a)
+
+
+class Softmax(TensorOp):
+    """y = e^a / Σ_axes e^a (default the last axis); the max is subtracted first, so no overflow.
+
+    Adjoint y·(g − Σ g·y); forward rule y·(ṫ − Σ ṫ·y), both summed over the same axes.
+    """
+
+    def __init__(self, axes=-1):
+        self.axes = axes
+
+    def compute(self, a):
+        axes = normalize_axes("softmax", self.axes, a.shape)
+        if a.size == 0:
+            return np.array(a)
+        powers = np.exp(a - np.max(a, axis=axes, keepdims=True))
+        return powers / np.sum(powers, axis=axes, keepdims=True)
+
+    def _project(self, vector, node):
+        axes = normalize_axes("softmax", self.axes, node.shape)
+        return node * (vector - summation(vector * node, axes, keepdims=True))
+
+    def gradient(self, out_grad, node):
+        return self._project(out_grad, node)
+
+    def jvp(self, tangents, node):
+        return self._project(tangents[0], node)
+
+
+def softmax(a, axes=-1):
+    return Softmax(axes)(a)
 
 
 class LogSoftmax(TensorOp):

@@ -1,0 +1,225 @@
+"""Ops that compare or select elementwise: maximum, minimum, where, clip, and bool comparison masks.
+
+Selections pass each adjoint to the entry that was picked, through constant masks, so their second
+derivatives are 0. Comparisons return bool masks and record no graph (`differentiable = False`).
+"""
+import numpy as np
+
+from ..autograd import Tensor, TensorOp
+from .elementwise import python_scalar
+from .shape import sum_to_shape
+
+__all__ = [
+    "Maximum", "maximum", "Minimum", "minimum", "Where", "where", "Clip", "clip",
+    "Less", "less", "LessEqual", "less_equal", "Greater", "greater", "GreaterEqual", "greater_equal",
+    "Equal", "equal", "NotEqual", "not_equal",
+]
+
+
+class _PairwiseSelect(TensorOp):
+    """The larger (or smaller) of a and b, broadcasting; `wins(a, b)` says where a is picked.
+
+    The adjoint goes to the picked entry; at ties it is split 1/2–1/2, and at a NaN neither gets it.
+    """
+
+    pick = None
+    wins = None
+
+    def compute(self, a, b):
+        return self.pick(a, b)
+
+    def _weights(self, node, dtype):
+        lhs, rhs = node.inputs
+        a, b = lhs.cached_data, rhs.cached_data
+        tie = a == b
+        weight_lhs = np.where(tie, 0.5, self.wins(a, b)).astype(dtype)
+        weight_rhs = np.where(tie, 0.5, self.wins(b, a)).astype(dtype)
+        return Tensor.make_const(weight_lhs), Tensor.make_const(weight_rhs)
+
+    def gradient(self, out_grad, node):
+        lhs, rhs = node.inputs
+        weight_lhs, weight_rhs = self._weights(node, out_grad.dtype)
+        grad_lhs = sum_to_shape(out_grad * weight_lhs, lhs.shape)
+        return grad_lhs, sum_to_shape(out_grad * weight_rhs, rhs.shape)
+
+    def jvp(self, tangents, node):
+        t_lhs, t_rhs = tangents
+        weight_lhs, weight_rhs = self._weights(node, t_lhs.dtype)
+        return t_lhs * weight_lhs + t_rhs * weight_rhs
+
+
+class Maximum(_PairwiseSelect):
+    """max(a, b) elementwise, broadcasting. The adjoint goes to the larger; ties split it 1/2–1/2."""
+
+    pick = staticmethod(np.maximum)
+    wins = staticmethod(np.greater)
+
+
+def maximum(a, b):
+    return Maximum()(a, b)
+
+
+class Minimum(_PairwiseSelect):
+    """min(a, b) elementwise, broadcasting. The adjoint goes to the smaller; ties split it 1/2–1/2."""
+
+    pick = staticmethod(np.minimum)
+    wins = staticmethod(np.less)
+
+
+def minimum(a, b):
+    return Minimum()(a, b)
+
+
+class Where(TensorOp):
+    """a where condition holds, else b; all three broadcast. The condition is not differentiated.
+
+    Linear in (a, b) for a fixed condition: each adjoint is the output adjoint where its side is picked.
+    """
+
+    def compute(self, condition, a, b):
+        return np.where(condition, a, b)
+
+    def gradient(self, out_grad, node):
+        condition, lhs, rhs = node.inputs
+        zero = Tensor.make_const(np.zeros((), dtype=out_grad.dtype))
+        grad_lhs = sum_to_shape(where(condition, out_grad, zero), lhs.shape)
+        grad_rhs = sum_to_shape(where(condition, zero, out_grad), rhs.shape)
+        return None, grad_lhs, grad_rhs
+
+    def jvp(self, tangents, node):
+        _, t_lhs, t_rhs = tangents
+        return where(node.inputs[0], t_lhs, t_rhs)
+
+
+def where(condition, a, b):
+    """`condition`: a bool (or 0/1) Tensor or array. Either `a` or `b` may be a scalar (other's dtype)."""
+    if not isinstance(condition, Tensor):
+        condition = Tensor.make_const(np.asarray(condition))
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("where: a or b must be a Tensor")
+    if not isinstance(a, Tensor):
+        a = Tensor.make_const(np.asarray(python_scalar("where", a), dtype=b.dtype))
+    if not isinstance(b, Tensor):
+        b = Tensor.make_const(np.asarray(python_scalar("where", b), dtype=a.dtype))
+    return Where()(condition, a, b)
+
+
+class Clip(TensorOp):
+    """a limited to [min, max] elementwise (a missing bound is open); if min > max, every entry is max.
+
+    The adjoint passes only strictly inside, min < a < max; it is 0 at and beyond the bounds.
+    """
+
+    def __init__(self, low=None, high=None):
+        if low is None and high is None:
+            raise ValueError("clip: at least one of min and max must be given")
+        self.low = None if low is None else python_scalar("clip", low)
+        self.high = None if high is None else python_scalar("clip", high)
+
+    def compute(self, a):
+        return np.clip(a, self.low, self.high)
+
+    def _inside(self, node, dtype):
+        a = node.inputs[0].cached_data
+        inside = np.ones(a.shape, dtype=bool)
+        if self.low is not None:
+            inside &= a > self.low
+        if self.high is not None:
+            inside &= a < self.high
+        return Tensor.make_const(inside.astype(dtype))
+
+    def gradient(self, out_grad, node):
+        return out_grad * self._inside(node, out_grad.dtype)
+
+    def jvp(self, tangents, node):
+        return tangents[0] * self._inside(node, tangents[0].dtype)
+
+
+def clip(a, min=None, max=None):  # noqa: A002  (PyTorch's names for the bounds)
+    return Clip(min, max)(a)
+
+
+class _Comparison(TensorOp):
+    """An elementwise test of a against b (a Tensor, broadcasting) or a scalar: a bool mask, no graph."""
+
+    differentiable = False
+    op_name = None
+    test = None
+
+    def __init__(self, scalar=None):
+        self.scalar = None if scalar is None else python_scalar(self.op_name, scalar)
+
+    def compute(self, a, b=None):
+        return self.test(a, self.scalar if b is None else b)
+
+
+def _compare(op_class, a, b):
+    if isinstance(b, Tensor):
+        return op_class()(a, b)
+    return op_class(b)(a)
+
+
+class Less(_Comparison):
+    """a < b elementwise, a bool mask."""
+
+    op_name = "less"
+    test = staticmethod(np.less)
+
+
+def less(a, b):
+    return _compare(Less, a, b)
+
+
+class LessEqual(_Comparison):
+    """a <= b elementwise, a bool mask."""
+
+    op_name = "less_equal"
+    test = staticmethod(np.less_equal)
+
+
+def less_equal(a, b):
+    return _compare(LessEqual, a, b)
+
+
+class Greater(_Comparison):
+    """a > b elementwise, a bool mask."""
+
+    op_name = "greater"
+    test = staticmethod(np.greater)
+
+
+def greater(a, b):
+    return _compare(Greater, a, b)
+
+
+class GreaterEqual(_Comparison):
+    """a >= b elementwise, a bool mask."""
+
+    op_name = "greater_equal"
+    test = staticmethod(np.greater_equal)
+
+
+def greater_equal(a, b):
+    return _compare(GreaterEqual, a, b)
+
+
+class Equal(_Comparison):
+    """a == b elementwise, a bool mask (needle: a function only; Tensor == Tensor is identity)."""
+
+    op_name = "equal"
+    test = staticmethod(np.equal)
+
+
+def equal(a, b):
+    return _compare(Equal, a, b)
+
+
+class NotEqual(_Comparison):
+    """a != b elementwise, a bool mask (needle: a function only; Tensor != Tensor is identity)."""
+
+    op_name = "not_equal"
+    test = staticmethod(np.not_equal)
+
+
+def not_equal(a, b):
+    return _compare(NotEqual, a, b)

@@ -1,0 +1,246 @@
+"""Reductions (sum, mean, max, logsumexp, softmax, logsoftmax): the case table, properties, errors."""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import needle as ndl
+from tests.ops.case import Case
+from tests.strategies import float32_arrays, reduction_axes, shapes
+
+
+def np_sum(a, axes=None, keepdims=False):
+    return np.sum(a, axis=axes, keepdims=keepdims)
+
+
+def np_mean(a, axes=None, keepdims=False):
+    return np.mean(a, axis=axes, keepdims=keepdims)
+
+
+def np_max(a, axes=None, keepdims=False):
+    return np.max(a, axis=axes, keepdims=keepdims)
+
+
+def np_logsumexp(a, axes=None, keepdims=False):
+    peak = np.max(a, axis=axes, keepdims=True)
+    out = np.log(np.sum(np.exp(a - peak), axis=axes, keepdims=True)) + peak
+    return out if keepdims else np.squeeze(out, axis=axes)
+
+
+def np_softmax(a, axes=-1):
+    powers = np.exp(a - np.max(a, axis=axes, keepdims=True))
+    return powers / np.sum(powers, axis=axes, keepdims=True)
+
+
+def np_logsoftmax(a):
+    return np.log(np_softmax(a.astype(np.float64))).astype(a.dtype)
+
+
+CASES = [
+    Case(ndl.summation, shapes=[(3, 4)], numpy=np_sum),
+    Case(ndl.summation, shapes=[(2, 3, 4)], numpy=np_sum, kwargs={"axes": (0, 2)}),
+    Case(ndl.summation, shapes=[(2, 3, 4)], numpy=np_sum, kwargs={"axes": -1, "keepdims": True}),
+    Case(ndl.summation, shapes=[(3, 1)], numpy=np_sum, kwargs={"axes": 1}),
+    Case(ndl.summation, shapes=[()], numpy=np_sum),
+    Case(ndl.mean, shapes=[(3, 4)], numpy=np_mean),
+    Case(ndl.mean, shapes=[(2, 3, 4)], numpy=np_mean, kwargs={"axes": (0, -1), "keepdims": True}),
+    Case(ndl.mean, shapes=[(4, 1)], numpy=np_mean, kwargs={"axes": 0}),
+    Case(ndl.mean, shapes=[()], numpy=np_mean),
+    # Uniform draws have no ties, so the maxima are isolated and finite differences apply.
+    Case(ndl.max, shapes=[(3, 4)], numpy=np_max),
+    Case(ndl.max, shapes=[(2, 3, 4)], numpy=np_max, kwargs={"axes": 1, "keepdims": True}),
+    Case(ndl.max, shapes=[(2, 3, 4)], numpy=np_max, kwargs={"axes": (-1, 0)}),
+    Case(ndl.max, shapes=[(1, 3)], numpy=np_max, kwargs={"axes": 0}),
+    Case(ndl.max, shapes=[()], numpy=np_max),
+    Case(ndl.logsumexp, shapes=[(3, 4)], numpy=np_logsumexp, kwargs={"axes": 1}),
+    Case(ndl.logsumexp, shapes=[(3, 4)], numpy=np_logsumexp),
+    Case(ndl.logsumexp, shapes=[(2, 3, 4)], numpy=np_logsumexp,
+         kwargs={"axes": (0, 2), "keepdims": True}),
+    Case(ndl.logsumexp, shapes=[(3, 1)], numpy=np_logsumexp, kwargs={"axes": -1}),
+    Case(ndl.logsumexp, shapes=[()], numpy=np_logsumexp),
+    Case(ndl.softmax, shapes=[(3, 4)], numpy=np_softmax),
+    Case(ndl.softmax, shapes=[(2, 3, 4)], numpy=np_softmax, kwargs={"axes": 1}),
+    Case(ndl.softmax, shapes=[(2, 3, 4)], numpy=np_softmax, kwargs={"axes": (0, 2)}),
+    Case(ndl.softmax, shapes=[(5,)], numpy=np_softmax),
+    Case(ndl.softmax, shapes=[()], numpy=np_softmax),
+    Case(ndl.logsoftmax, shapes=[(3, 4)], numpy=np_logsoftmax),
+    Case(ndl.logsoftmax, shapes=[(2, 1, 3)], numpy=np_logsoftmax),
+    Case(ndl.logsoftmax, shapes=[(5,)], numpy=np_logsoftmax),
+]
+
+
+# ---- properties on drawn shapes -----------------------------------------------------------------
+
+
+@st.composite
+def arrays_and_axes(draw, min_dims=0):
+    shape = draw(shapes(min_dims=min_dims, max_dims=3))
+    return draw(float32_arrays(shape, -10.0, 10.0)), draw(reduction_axes(len(shape)))
+
+
+@given(drawn=arrays_and_axes(), shift=st.floats(-100, 100))
+def test_logsumexp_shifts_with_its_input(drawn, shift):
+    x, axes = drawn
+    base = ndl.logsumexp(ndl.Tensor(x), axes).numpy()
+    shifted = ndl.logsumexp(ndl.Tensor(x) + shift, axes)
+    assert shifted.dtype == np.float32
+    np.testing.assert_allclose(shifted.numpy(), base + np.float32(shift), rtol=1e-5, atol=1e-4)
+
+
+@given(drawn=arrays_and_axes())
+def test_softmax_sums_to_one_over_its_axes(drawn):
+    x, axes = drawn
+    y = ndl.softmax(ndl.Tensor(x), axes).numpy()  # axes None: over all axes at once
+    assert y.dtype == np.float32 and np.all((y >= 0) & (y <= 1))
+    np.testing.assert_allclose(np.sum(y, axis=axes), 1.0, rtol=1e-5)
+
+
+@given(drawn=arrays_and_axes(min_dims=1), keepdims=st.booleans())
+def test_reductions_match_numpy_on_drawn_axes(drawn, keepdims):
+    x, axes = drawn
+    for op, reference in ((ndl.summation, np_sum), (ndl.mean, np_mean), (ndl.max, np_max),
+                          (ndl.logsumexp, np_logsumexp)):
+        leaf = ndl.Tensor(x)
+        out = op(leaf, axes, keepdims=keepdims)
+        (g,) = ndl.autograd.grad(out, [leaf])
+        assert out.dtype == np.float32 and g.dtype == np.float32 and g.shape == x.shape
+        np.testing.assert_allclose(out.numpy(), reference(x, axes, keepdims), rtol=1e-5, atol=1e-5)
+
+
+# ---- stability at |x| = 1e10 --------------------------------------------------------------------
+
+HUGE = np.array([[1e10, -1e10, 0.0], [-1e10, -1e10, -1e10], [1e10, 1e10, -1e10]], dtype=np.float32)
+
+
+def exact_softmax(x):
+    """Softmax along axis 1 in float64, rounded to float32: the exact float32 answer."""
+    x = x.astype(np.float64)
+    powers = np.exp(x - x.max(axis=1, keepdims=True))
+    return powers / powers.sum(axis=1, keepdims=True)
+
+
+def run_quietly(fn, x, seed):
+    """fn(x) and its gradient for the adjoint `seed`; any overflow or invalid-value warning fails."""
+    leaf = ndl.Tensor(x)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        out = fn(leaf)
+        (g,) = ndl.autograd.grad(out, [leaf], out_grad=ndl.Tensor(seed))
+    assert out.dtype == np.float32 and g.dtype == np.float32
+    return out.numpy(), g.numpy()
+
+
+def test_logsumexp_is_exact_and_its_gradient_is_stable_for_large_inputs():
+    seed = np.float32([1, 2, 3])
+    out, g = run_quietly(lambda t: ndl.logsumexp(t, 1), HUGE, seed)
+    x = HUGE.astype(np.float64)
+    expected = np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)) + x.max(axis=1)
+    np.testing.assert_allclose(out, expected.astype(np.float32), rtol=1e-7, atol=0)
+    expected_grad = (seed[:, None] * exact_softmax(HUGE)).astype(np.float32)
+    np.testing.assert_allclose(g, expected_grad, rtol=1e-6, atol=0)
+
+
+def test_softmax_is_exact_and_its_gradient_is_stable_for_large_inputs():
+    seed = np.arange(9, dtype=np.float32).reshape(3, 3)
+    out, g = run_quietly(lambda t: ndl.softmax(t, 1), HUGE, seed)
+    y = exact_softmax(HUGE)
+    np.testing.assert_allclose(out, y.astype(np.float32), rtol=1e-6, atol=0)
+    expected = y * (seed - np.sum(seed * y, axis=1, keepdims=True))
+    np.testing.assert_allclose(g, expected.astype(np.float32), rtol=1e-6, atol=1e-6)
+
+
+def test_logsoftmax_is_exact_and_its_gradient_is_stable_for_large_inputs():
+    seed = np.ones((3, 3), dtype=np.float32)
+    out, g = run_quietly(ndl.logsoftmax, HUGE, seed)
+    x = HUGE.astype(np.float64)
+    shifted = x - x.max(axis=1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(out, expected.astype(np.float32), rtol=1e-7, atol=0)
+    np.testing.assert_allclose(g, (1 - 3 * exact_softmax(HUGE)).astype(np.float32), rtol=1e-6, atol=1e-7)
+
+
+# ---- max: ties and NaN --------------------------------------------------------------------------
+
+
+def test_max_splits_the_adjoint_evenly_among_tied_maxima():
+    x = ndl.Tensor(np.float32([[1, 3, 3], [2, 2, 2], [0, 5, 1]]))
+    (g,) = ndl.autograd.grad(ndl.max(x, 1), [x])
+    np.testing.assert_allclose(g.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3], [0, 1, 0]], rtol=1e-7)
+    out = ndl.max(x, 1, keepdims=True)
+    tangent = ndl.autograd.tangent_sweep([out], {x: ndl.Tensor(np.float32([[9, 2, 4]] * 3))})[out]
+    np.testing.assert_allclose(tangent.numpy(), [[3], [5], [2]], rtol=1e-7)  # mean over the tied entries
+
+
+def test_max_over_a_slice_with_nan_is_nan_and_sends_the_adjoint_to_the_nan():
+    x = ndl.Tensor(np.float32([[np.nan, 2, 3], [1, 4, 0]]))
+    out = ndl.max(x, 1)
+    (g,) = ndl.autograd.grad(out, [x])
+    assert np.isnan(out.numpy()[0]) and out.numpy()[1] == 4
+    np.testing.assert_array_equal(g.numpy(), [[1, 0, 0], [0, 1, 0]])
+
+
+# ---- methods, dtypes and errors -----------------------------------------------------------------
+
+
+def test_tensor_methods_reduce_with_keepdims():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    x = ndl.Tensor(a)
+    np.testing.assert_array_equal(x.sum((0, 2), keepdims=True).numpy(), a.sum((0, 2), keepdims=True))
+    np.testing.assert_array_equal(x.mean(1).numpy(), a.mean(axis=1))
+    np.testing.assert_array_equal(x.max(-1, keepdims=True).numpy(), a.max(axis=-1, keepdims=True))
+    assert x.mean().shape == () and x.mean().dtype == np.float32
+
+
+REDUCTIONS = [ndl.summation, ndl.mean, ndl.max, ndl.logsumexp, ndl.softmax]
+
+
+@pytest.mark.parametrize("op", REDUCTIONS, ids=lambda op: op.__name__)
+def test_bad_axes_name_the_op_and_the_shape(op):
+    x = ndl.Tensor(np.ones((2, 3), dtype=np.float32))
+    name = op.__name__
+    with pytest.raises(ValueError, match=rf"^{name}: axis 2 is out of range for shape \(2, 3\)"):
+        op(x, 2)
+    with pytest.raises(ValueError, match=rf"^{name}: axis -3 is out of range for shape \(2, 3\)"):
+        op(x, (0, -3))
+    with pytest.raises(ValueError, match=rf"^{name}: repeated axis in \(1, -1\) for shape \(2, 3\)"):
+        op(x, (1, -1))
+    with pytest.raises(TypeError, match=rf"^{name}: axes must be ints, got 1.0 for shape \(2, 3\)"):
+        op(x, 1.0)
+    with pytest.raises(ValueError, match=rf"^{name}: axis 1 is out of range for shape \(\)"):
+        op(ndl.Tensor(np.float32(1)), 1)
+
+
+@pytest.mark.parametrize("op", REDUCTIONS, ids=lambda op: op.__name__)
+def test_a_0d_input_takes_axis_0_or_minus_1_and_reduces_nothing(op):
+    x = ndl.Tensor(np.float32(0.75))
+    expected = np.float32(1.0) if op is ndl.softmax else np.float32(0.75)
+    for axes in (0, -1, (0,), ()):
+        out = op(x, axes)
+        assert out.shape == () and out.dtype == np.float32 and out.numpy() == expected
+
+
+@pytest.mark.parametrize("op", [ndl.mean, ndl.max, ndl.logsumexp], ids=lambda op: op.__name__)
+def test_reducing_an_empty_axis_is_an_error(op):
+    x = ndl.Tensor(np.ones((0, 3), dtype=np.float32))
+    message = rf"^{op.__name__}: cannot reduce shape \(0, 3\) over an empty axis"
+    with pytest.raises(ValueError, match=message):
+        op(x, 0)
+    assert op(x, 1).shape == (0,)  # reducing the non-empty axis of an empty array is fine
+
+
+def test_sum_and_softmax_of_empty_inputs_are_empty():
+    x = ndl.Tensor(np.ones((0, 3), dtype=np.float32))
+    assert ndl.summation(x, 0).shape == (3,) and np.all(ndl.summation(x, 0).numpy() == 0)
+    assert ndl.softmax(x).shape == (0, 3) and ndl.softmax(x).dtype == np.float32
+
+
+def test_logsoftmax_needs_an_axis():
+    with pytest.raises(ValueError, match="^logsoftmax: needs at least 1 dimension, got a 0-d input"):
+        ndl.logsoftmax(ndl.Tensor(np.float32(1)))
+
+
+from tests.ops.harness import generic_tests  # noqa: E402
+
+globals().update(generic_tests(CASES))
