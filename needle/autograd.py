@@ -117,6 +117,8 @@ class MultilinearOp(TensorOp):
         inputs = node.inputs
         total = None
         for i, tangent in enumerate(tangents):
+            if type(tangent) is ZeroTangent:
+                continue  # a known-zero term: skip the product (a whole matmul for matmul)
             term = self(*inputs[:i], tangent, *inputs[i + 1:])
             total = term if total is None else total + term
         return total
@@ -524,7 +526,7 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
             continue
         if store:
             node.grad = adjoint
-        if node in wanted:
+        if wanted and node in wanted:
             found[node] = adjoint
         op = node.op
         if op is None:
@@ -537,8 +539,7 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
             raise ValueError(
                 f"{_op_name(op)}.gradient: returned {len(grads)} adjoints for {len(inputs)} inputs"
             )
-        for i, grad in enumerate(grads):
-            inp = inputs[i]
+        for inp, grad in zip(inputs, grads):
             if grad is None or not inp.requires_grad:
                 continue
             try:
@@ -546,7 +547,7 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
             except AttributeError:
                 fits = False
             if not fits:
-                _adjoint_error(op, i, inp, grad)
+                _adjoint_error(op, inputs.index(inp), inp, grad)
             previous = pending.get(inp)
             pending[inp] = grad if previous is None else previous + grad
     return found
@@ -619,12 +620,18 @@ def tangent_sweep(outputs, tangents):
     return known
 
 
+class ZeroTangent(Tensor):
+    """The tangent of an input with none seeded: zeros that product rules may skip."""
+
+    __slots__ = ()
+
+
 def _zero_tangent(value):
     if isinstance(value, TensorTuple):
         from .ops import make_tuple
 
-        return make_tuple(*[Tensor.make_const(np.zeros_like(a)) for a in value.cached_data])
-    return Tensor.make_const(np.zeros_like(value.cached_data))
+        return make_tuple(*[ZeroTangent.make_const(np.zeros_like(a)) for a in value.cached_data])
+    return ZeroTangent.make_const(np.zeros_like(value.cached_data))
 
 
 from . import ops  # noqa: E402  (ops import Tensor from this module)

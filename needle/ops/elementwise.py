@@ -240,8 +240,8 @@ class ReLU(TensorOp):
         return np.maximum(a, 0)
 
     def _mask(self, node):
-        a = node.inputs[0].cached_data
-        return Tensor.make_const((a > 0).astype(a.dtype))
+        # A bool mask: multiplying by it keeps the adjoint's dtype and costs no conversion.
+        return Tensor.make_const(node.inputs[0].cached_data > 0)
 
     def gradient(self, out_grad, node):
         return out_grad * self._mask(node)
