@@ -511,7 +511,9 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
 
     Walks the reverse topological order. A node's adjoint is the sum of the partial adjoints sent to
     it, added up as they arrive and released once passed on. With `store`, each adjoint becomes
-    `node.grad` (needle: overwritten, not accumulated).
+    `node.grad` (needle: overwritten, not accumulated): a leaf keeps the recorded adjoint, so its
+    `.grad` can be differentiated again; an intermediate node keeps its value, detached, since a
+    recorded adjoint usually refers back to the node itself and the cycle would outlive the graph.
     """
     pending = {}
     for output, out_grad in zip(outputs, out_grads):
@@ -525,7 +527,7 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
         if adjoint is None:
             continue
         if store:
-            node.grad = adjoint
+            node.grad = adjoint if node.op is None or not adjoint.requires_grad else adjoint.detach()
         if wanted and node in wanted:
             found[node] = adjoint
         op = node.op
