@@ -7,3 +7,4 @@ from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .tuples import *  # noqa: F401,F403
+from .fused import *  # noqa: F401,F403

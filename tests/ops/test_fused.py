@@ -1,0 +1,107 @@
+"""Fused ops (affine map, softmax cross-entropy): the case table, agreement with the unfused
+compositions they replace, and errors."""
+import numpy as np
+import pytest
+
+import needle as ndl
+from tests.ops.case import Case
+
+
+def np_linear(x, weight, bias):
+    return x @ weight + bias
+
+
+def np_softmax_cross_entropy(logits, labels):
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return np.asarray(-log_probs[np.arange(len(labels)), labels].mean(), dtype=logits.dtype)
+
+
+def logits_and_labels(batch, classes, scale=3.0):
+    def make(rng):
+        logits = rng.uniform(-scale, scale, (batch, classes)).astype(np.float32)
+        return [logits, rng.integers(0, classes, batch)]
+
+    return make
+
+
+CASES = [
+    Case(ndl.linear, shapes=[(4, 3), (3, 5), (5,)], numpy=np_linear),
+    Case(ndl.linear, shapes=[(4, 3), (3, 5), (1, 5)], numpy=np_linear, name="linear[row bias]"),
+    Case(ndl.linear, shapes=[(2, 3, 4), (4, 2), (2,)], numpy=np_linear, name="linear[3-d input]"),
+    Case(ndl.linear, shapes=[(3,), (3, 2), (2,)], numpy=np_linear, name="linear[1-d input]"),
+    Case(ndl.linear, shapes=[(4, 3), (3, 5), (5,)], numpy=np_linear, grad_inputs=[1, 2],
+         name="linear[constant input]"),
+    Case(lambda x, w, b: ndl.linear(x, w, b) ** 2, shapes=[(3, 2), (2, 4), (4,)],
+         numpy=lambda x, w, b: np_linear(x, w, b) ** 2, name="linear[squared]"),
+    Case(ndl.softmax_cross_entropy, shapes=[(5, 4), (5,)], numpy=np_softmax_cross_entropy,
+         grad_inputs=[0], make_inputs=logits_and_labels(5, 4)),
+    Case(ndl.softmax_cross_entropy, shapes=[(1, 3), (1,)], numpy=np_softmax_cross_entropy,
+         grad_inputs=[0], make_inputs=logits_and_labels(1, 3), name="softmax_cross_entropy[one row]"),
+]
+
+from tests.ops.harness import generic_tests  # noqa: E402
+
+globals().update(generic_tests(CASES))
+
+
+def test_linear_matches_matmul_plus_broadcast_bias_with_its_gradients():
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(6, 4), (4, 3), (3,)]]
+    fused = [ndl.Tensor(a) for a in arrays]
+    plain = [ndl.Tensor(a) for a in arrays]
+    (ndl.linear(*fused) ** 2).sum().backward()
+    x, w, b = plain
+    ((x @ w + ndl.broadcast_to(ndl.reshape(b, (1, 3)), (6, 3))) ** 2).sum().backward()
+    for f, p in zip(fused, plain):
+        np.testing.assert_allclose(f.grad.numpy(), p.grad.numpy(), rtol=1e-5)
+
+
+def test_softmax_cross_entropy_matches_logsumexp_minus_true_logit():
+    rng = np.random.default_rng(1)
+    logits = ndl.Tensor(rng.standard_normal((8, 5)).astype(np.float32))
+    labels = rng.integers(0, 5, 8)
+    loss = ndl.softmax_cross_entropy(logits, ndl.Tensor(labels))
+    onehot = ndl.Tensor(np.eye(5, dtype=np.float32)[labels])
+    composed = (ndl.logsumexp(logits, axes=1) - (logits * onehot).sum(axes=1)).sum() / 8
+    np.testing.assert_allclose(loss.numpy(), composed.numpy(), rtol=1e-6)
+    assert loss.shape == () and loss.dtype == np.float32
+
+
+def test_softmax_cross_entropy_is_exact_for_huge_logits():
+    logits = ndl.Tensor(np.array([[1e10, -1e10, 0.0], [-1e10, -1e10, -1e10]], dtype=np.float32))
+    loss = ndl.softmax_cross_entropy(logits, ndl.Tensor(np.array([0, 2])))
+    loss.backward()
+    np.testing.assert_allclose(loss.numpy(), np.log(3) / 2, rtol=1e-6)
+    expected = np.array([[0, 0, 0], [1 / 3, 1 / 3, -2 / 3]], dtype=np.float32) / 2
+    np.testing.assert_allclose(logits.grad.numpy(), expected, atol=1e-7)
+    assert np.isfinite(logits.grad.numpy()).all()
+
+
+def test_linear_gives_no_input_adjoint_when_the_input_is_constant():
+    x = ndl.Tensor(np.ones((2, 3), np.float32), requires_grad=False)
+    w = ndl.Tensor(np.ones((3, 4), np.float32))
+    out = ndl.linear(x, w, ndl.Tensor(np.zeros(4, np.float32)))
+    grads = out.op.gradient(ndl.Tensor(np.ones((2, 4), np.float32)), out)
+    assert grads[0] is None and grads[1].shape == (3, 4)
+
+
+@pytest.mark.parametrize("shapes, message", [
+    ([(2, 3), (4, 5), (5,)], r"linear: input \(2, 3\) @ weight \(4, 5\)"),
+    ([(2, 3), (3, 5), (4,)], r"linear: bias \(4,\) does not fit weight \(3, 5\)"),
+])
+def test_linear_errors_name_the_shapes(shapes, message):
+    tensors = [ndl.Tensor(np.zeros(s, np.float32)) for s in shapes]
+    with pytest.raises(ValueError, match=message):
+        ndl.linear(*tensors)
+
+
+@pytest.mark.parametrize("labels, error, message", [
+    (np.array([0, 1]), ValueError, r"logits \(3, 4\) and labels \(2,\)"),
+    (np.array([0.0, 1.0, 2.0]), TypeError, "labels must be integers"),
+    (np.array([0, 4, 1]), ValueError, r"labels must lie in \[0, 4\)"),
+])
+def test_softmax_cross_entropy_rejects_bad_labels(labels, error, message):
+    logits = ndl.Tensor(np.zeros((3, 4), np.float32))
+    with pytest.raises(error, match=message):
+        ndl.softmax_cross_entropy(logits, ndl.Tensor(labels))
