@@ -11,5 +11,12 @@ from .autograd import (
 )
 from .device import all_devices, cpu, default_device
 from .ops import *  # noqa: F401,F403
+from . import init, nn, optim
+from .init import ones, ones_like, zeros, zeros_like
+from .serialization import load, save
+from . import data
+from . import derivatives, viz
+
+func = derivatives  # needle.func: grad, jvp, vjp, jacfwd, jacrev, hessian, hvp
 
 __version__ = "0.1.0"

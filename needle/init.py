@@ -1,0 +1,134 @@
+"""Tensor factories and weight initialisers.
+
+Every function returns a constant leaf Tensor, float32 and `requires_grad=False` unless asked
+otherwise. needle: randomness comes only from NumPy's global legacy RNG, one call per function with
+exactly the shape given, so seeding `np.random` reproduces the course's draws. The random draws are
+made in float64 and scaled before the cast to `dtype`, as the course does.
+"""
+import math
+
+import numpy as np
+
+from .autograd import Tensor
+from .device import cpu
+
+__all__ = [
+    "rand", "randn", "constant", "ones", "zeros", "randb", "one_hot", "zeros_like", "ones_like",
+    "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+]
+
+# Gains of PyTorch's `calculate_gain` for the nonlinearities whose gain is a plain number.
+_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
+
+
+def _shape(function, shape):
+    """`shape` from `*shape`, also accepting one tuple or list (`zeros((2, 3))`)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for size in shape:
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"{function}: sizes must be non-negative integers, got shape {shape}")
+    return tuple(int(size) for size in shape)
+
+
+def _leaf(function, array, device, dtype, requires_grad):
+    if device is not None and device != cpu():
+        raise ValueError(f"{function}: unknown device {device!r}; needle runs on cpu()")
+    return Tensor.make_const(np.asarray(array, dtype=np.dtype(dtype)), requires_grad=requires_grad)
+
+
+def rand(*shape, low=0.0, high=1.0, device=None, dtype="float32", requires_grad=False):
+    """Uniform on [low, high): low + (high − low)·U with U one `np.random.rand(*shape)` draw."""
+    shape = _shape("rand", shape)
+    draw = np.asarray(np.random.rand(*shape))
+    return _leaf("rand", draw * (high - low) + low, device, dtype, requires_grad)
+
+
+def randn(*shape, mean=0.0, std=1.0, device=None, dtype="float32", requires_grad=False):
+    """Normal: mean + std·Z with Z one `np.random.randn(*shape)` draw."""
+    shape = _shape("randn", shape)
+    draw = np.asarray(np.random.randn(*shape))
+    return _leaf("randn", draw * std + mean, device, dtype, requires_grad)
+
+
+def _filled(function, shape, c, device, dtype, requires_grad):
+    shape = _shape(function, shape)
+    return _leaf(function, np.full(shape, c, dtype=np.dtype(dtype)), device, dtype, requires_grad)
+
+
+def constant(*shape, c=1.0, device=None, dtype="float32", requires_grad=False):
+    """Every entry equal to `c`. No RNG."""
+    return _filled("constant", shape, c, device, dtype, requires_grad)
+
+
+def ones(*shape, device=None, dtype="float32", requires_grad=False):
+    """All ones. No RNG."""
+    return _filled("ones", shape, 1, device, dtype, requires_grad)
+
+
+def zeros(*shape, device=None, dtype="float32", requires_grad=False):
+    """All zeros. No RNG."""
+    return _filled("zeros", shape, 0, device, dtype, requires_grad)
+
+
+def randb(*shape, p=0.5, device=None, dtype="bool", requires_grad=False):
+    """Bernoulli(p): True (1) where one `np.random.rand(*shape)` draw is ≤ p."""
+    shape = _shape("randb", shape)
+    draw = np.asarray(np.random.rand(*shape))
+    return _leaf("randb", draw <= p, device, dtype, requires_grad)
+
+
+def one_hot(n, i, device=None, dtype="float32", requires_grad=False):
+    """Rows of the n×n identity picked by the integer labels `i` (a Tensor or array): shape i.shape + (n,)."""
+    labels = np.asarray(i.numpy() if isinstance(i, Tensor) else i)
+    if labels.dtype.kind not in "iu":
+        if labels.dtype.kind != "f" or not np.array_equal(labels, np.round(labels)):
+            raise ValueError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+        labels = labels.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(
+            f"one_hot: labels must lie in [0, {n}), got values from {labels.min()} to {labels.max()}"
+        )
+    return _leaf("one_hot", np.eye(n, dtype=np.dtype(dtype))[labels], device, dtype, requires_grad)
+
+
+def zeros_like(array, *, device=None, requires_grad=False):
+    """Zeros with the shape and dtype of the Tensor `array`."""
+    return zeros(*array.shape, dtype=array.dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(array, *, device=None, requires_grad=False):
+    """Ones with the shape and dtype of the Tensor `array`."""
+    return ones(*array.shape, dtype=array.dtype, device=device, requires_grad=requires_grad)
+
+
+def xavier_uniform(fan_in, fan_out, gain=1.0, **kwargs):
+    """(fan_in, fan_out) uniform on ±a with a = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return rand(fan_in, fan_out, low=-bound, high=bound, **kwargs)
+
+
+def xavier_normal(fan_in, fan_out, gain=1.0, **kwargs):
+    """(fan_in, fan_out) normal with mean 0 and std gain·√(2 / (fan_in + fan_out))."""
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return randn(fan_in, fan_out, mean=0.0, std=std, **kwargs)
+
+
+def _gain(function, nonlinearity):
+    if nonlinearity not in _GAINS:
+        raise ValueError(
+            f"{function}: unknown nonlinearity {nonlinearity!r}; expected one of {sorted(_GAINS)}"
+        )
+    return _GAINS[nonlinearity]
+
+
+def kaiming_uniform(fan_in, fan_out, nonlinearity="relu", **kwargs):
+    """(fan_in, fan_out) uniform on ±gain·√(3 / fan_in); gain √2 for relu (He et al.)."""
+    bound = _gain("kaiming_uniform", nonlinearity) * math.sqrt(3.0 / fan_in)
+    return rand(fan_in, fan_out, low=-bound, high=bound, **kwargs)
+
+
+def kaiming_normal(fan_in, fan_out, nonlinearity="relu", **kwargs):
+    """(fan_in, fan_out) normal with mean 0 and std gain / √fan_in; gain √2 for relu."""
+    std = _gain("kaiming_normal", nonlinearity) / math.sqrt(fan_in)
+    return randn(fan_in, fan_out, mean=0.0, std=std, **kwargs)

@@ -1,0 +1,125 @@
+"""Layers without normalisation: affine maps, activations, containers and dropout."""
+import math
+
+from .. import init, ops
+from .module import Module, Parameter
+
+__all__ = [
+    "Identity", "Linear", "Flatten", "ReLU", "Tanh", "Sigmoid", "Sequential", "Residual", "Dropout",
+]
+
+
+class Identity(Module):
+    """y = x."""
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """y = x W + b: (..., in_features) → (..., out_features); W is (in, out), b is (1, out).
+
+    needle: the weight is drawn first, kaiming_uniform(in, out); then the bias, kaiming_uniform(out, 1)
+    reshaped to (1, out). Nothing else draws from the RNG.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype="float32"):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(
+            init.kaiming_uniform(in_features, out_features, device=device, dtype=dtype)
+        )
+        self.bias = None
+        if bias:
+            drawn = init.kaiming_uniform(out_features, 1, device=device, dtype=dtype)
+            self.bias = Parameter(drawn.reshape((1, out_features)))
+
+    def forward(self, x):
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(
+                f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
+            )
+        out = x @ self.weight
+        if self.bias is None:
+            return out
+        bias = self.bias
+        # needle: the bias may have been replaced through `.data` by an (out,) tensor.
+        shape = (self.out_features,) if out.ndim == 1 else (1, self.out_features)
+        if bias.shape != shape:
+            bias = bias.reshape(shape)
+        return out + bias.broadcast_to(out.shape)
+
+
+class Flatten(Module):
+    """(B, d1, d2, …) → (B, d1·d2·…)."""
+
+    def forward(self, x):
+        return x.reshape((x.shape[0], math.prod(x.shape[1:])))
+
+
+class ReLU(Module):
+    """y = max(x, 0), elementwise."""
+
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class Tanh(Module):
+    """y = tanh x, elementwise."""
+
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class Sigmoid(Module):
+    """y = 1 / (1 + e^−x), elementwise."""
+
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class Sequential(Module):
+    """The modules applied in order, y = f_n(…f_1(x)); they live in the list `modules`."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        self.modules = list(modules)
+
+    def forward(self, x):
+        for module in self.modules:
+            x = module(x)
+        return x
+
+
+class Residual(Module):
+    """y = fn(x) + x."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x) + x
+
+
+class Dropout(Module):
+    """Training: y = x·mask / (1 − p), mask ~ Bernoulli(1 − p) from one `rand(*x.shape)`. Eval: y = x.
+
+    With p = 1 every entry is dropped (y = 0); the draw is still made, so the RNG stream does not
+    depend on p.
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: invalid probability p={p!r}; must be in [0, 1]")
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        mask = init.randb(*x.shape, p=1.0 - self.p, dtype=x.dtype)
+        if self.p == 1.0:
+            return x * mask
+        return x * mask / (1.0 - self.p)
