@@ -40,15 +40,14 @@ class Linear(Module):
             raise ValueError(
                 f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
             )
-        out = x @ self.weight
         if self.bias is None:
-            return out
+            return x @ self.weight
         bias = self.bias
-        # needle: the bias may have been replaced through `.data` by an (out,) tensor.
-        shape = (self.out_features,) if out.ndim == 1 else (1, self.out_features)
-        if bias.shape != shape:
-            bias = bias.reshape(shape)
-        return out + bias.broadcast_to(out.shape)
+        # needle: the bias may have been replaced through `.data` by an (out,) tensor; the fused
+        # op takes (out,) or (1, out), and a single example needs (out,).
+        if x.ndim == 1 and bias.shape != (self.out_features,):
+            bias = bias.reshape((self.out_features,))
+        return ops.linear(x, self.weight, bias)
 
 
 class Flatten(Module):

@@ -1,5 +1,8 @@
 """Losses: softmax cross-entropy on integer labels and mean squared error; both give a 0-d Tensor."""
-from .. import init, ops
+import numpy as np
+
+from .. import ops
+from ..autograd import Tensor
 from .module import Module
 
 __all__ = ["SoftmaxLoss", "MSELoss"]
@@ -8,20 +11,24 @@ __all__ = ["SoftmaxLoss", "MSELoss"]
 class SoftmaxLoss(Module):
     """Cross-entropy: mean over the batch of logsumexp(z_i) − z_i[y_i]; logits (N, k), labels (N,) → ().
 
-    logsumexp subtracts the row max, so logits near 1e10 give a finite loss and gradient; the
-    true logit is picked by a constant one-hot mask, so the loss is differentiable twice.
+    One fused node (`ops.softmax_cross_entropy`): the row max is subtracted, so logits near 1e10
+    give a finite loss and gradient, and the rule is built from ops, so it is differentiable twice.
+    Labels may be any integer dtype, or floats holding whole numbers.
     """
 
     def forward(self, logits, y):
-        labels_shape = tuple(y.shape)
-        if logits.ndim != 2 or labels_shape != logits.shape[:1]:
+        labels = y.cached_data if isinstance(y, Tensor) else np.asarray(y)
+        if logits.ndim != 2 or labels.shape != logits.shape[:1]:
             raise ValueError(
-                f"SoftmaxLoss: logits must be (N, k) and labels (N,), got {logits.shape} and {labels_shape}"
+                f"SoftmaxLoss: logits must be (N, k) and labels (N,), got {logits.shape} and {labels.shape}"
             )
-        batch, classes = logits.shape
-        picked = init.one_hot(classes, y, dtype=logits.dtype)
-        true_logits = ops.summation(logits * picked, axes=1)
-        return ops.summation(ops.logsumexp(logits, axes=1) - true_logits) / batch
+        if not np.issubdtype(labels.dtype, np.integer):
+            if not np.array_equal(labels, np.round(labels)):
+                raise TypeError(f"SoftmaxLoss: labels must be whole class indices, got {labels.dtype} values")
+            labels = labels.astype(np.int64)
+        if not isinstance(y, Tensor) or labels is not y.cached_data:
+            y = Tensor.make_const(labels)
+        return ops.softmax_cross_entropy(logits, y)
 
 
 class MSELoss(Module):

@@ -1,9 +1,9 @@
 """Optimizers: SGD, Momentum, Nesterov, Adam and AdamW over a list of parameters.
 
 A step is NumPy arithmetic on the detached arrays of `p` and `p.grad`, so it records no graph.
-State arrays (u, m, v) are updated in place with `out=`; each parameter then gets fresh storage
-through `p.data = …` (needle's semantics: an array taken earlier from `p.numpy()` or `p.data` keeps
-its values). `p.grad` is never changed, and a parameter keeps its dtype (float32 stays float32).
+State arrays (u, m, v) and the parameters' own storage are updated in place with `out=`, as in
+PyTorch (an array taken earlier from `p.numpy()` sees the update). `p.grad` is never changed, and
+a parameter keeps its dtype (float32 stays float32).
 """
 import numbers
 
@@ -75,15 +75,18 @@ class Optimizer:
         self.reset_grad()
 
     def step(self):
-        """One update of every parameter that has a gradient; `t` counts the steps."""
+        """One update of every parameter that has a gradient, in place; `t` counts the steps."""
         self.t += 1
         for p in self.params:
             if p.grad is None:
                 continue
-            p.data = Tensor.make_const(self._update(p, p.numpy(), p.grad.numpy()))
+            param = p.cached_data
+            if not param.flags.writeable:  # e.g. storage shared with a read-only array
+                param = p.cached_data = param.copy()
+            np.subtract(param, self._update(p, param, p.grad.cached_data), out=param)
 
     def _update(self, p, param, grad):
-        """The new value of `param` (a fresh array) given its gradient; updates p's state in place."""
+        """The step to subtract from `param` given its gradient; updates p's state in place."""
         raise NotImplementedError(f"{type(self).__name__}._update is not defined")
 
     def _state(self, name, p, param):
@@ -184,14 +187,19 @@ class SGD(Optimizer):
 
 
 def _heavy_ball_step(optimizer, p, param, grad, beta, correction):
-    """u ← β·u + (1 − β)·g in place (g with coupled L2); returns p − lr·u / correction."""
+    """u ← β·u + (1 − β)·g in place (g with coupled L2); returns the step lr·u / correction.
+
+    With β = 0, u is g itself: no state is kept and the step is one multiplication.
+    """
     (work,) = optimizer._work_arrays(p, param, 1)
+    if beta == 0:
+        return np.multiply(optimizer._coupled_gradient(param, grad, work), optimizer.lr, out=work)
     u = optimizer._state("u", p, param)
     _ema(u, optimizer._coupled_gradient(param, grad, work), beta, work)
     np.multiply(u, optimizer.lr, out=work)
     if correction != 1.0:
         work /= correction
-    return param - work
+    return work
 
 
 class Momentum(Optimizer):
@@ -239,7 +247,7 @@ class Nesterov(Optimizer):
         direction += u
         direction += u
         direction *= self.lr
-        return param - direction
+        return direction
 
 
 class Adam(Optimizer):
@@ -259,9 +267,8 @@ class Adam(Optimizer):
     def _gradient(self, param, grad, scratch):
         return self._coupled_gradient(param, grad, scratch)
 
-    def _decayed(self, param):
-        """The parameter the Adam step is subtracted from (AdamW shrinks it first)."""
-        return param
+    def _decay(self, param):
+        """Shrink the parameter in place before the step (AdamW's decoupled decay); Adam does not."""
 
     def _update(self, p, param, grad):
         first, second = self._work_arrays(p, param, 2)
@@ -277,7 +284,8 @@ class Adam(Optimizer):
         np.divide(m, 1.0 - self.beta1**self.t, out=second)
         second *= self.lr
         second /= first
-        return self._decayed(param) - second
+        self._decay(param)
+        return second
 
 
 class AdamW(Adam):
@@ -291,5 +299,5 @@ class AdamW(Adam):
     def _gradient(self, param, grad, scratch):
         return grad
 
-    def _decayed(self, param):
-        return param * (1.0 - self.lr * self.weight_decay)
+    def _decay(self, param):
+        param *= 1.0 - self.lr * self.weight_decay

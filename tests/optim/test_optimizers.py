@@ -98,8 +98,8 @@ def test_a_step_builds_no_graph_and_leaves_the_gradient_alone():
         assert p.dtype == np.float32
         assert p.grad is grad
         np.testing.assert_array_equal(grad.numpy(), grad_values)
-        np.testing.assert_array_equal(snapshot, old)  # needle: a step gives p fresh storage
-        assert not np.array_equal(p.numpy(), old)
+        assert p.numpy() is snapshot  # updated in place, as in PyTorch: no new storage per step
+        assert not np.array_equal(snapshot, old)
 
 
 def test_steps_create_no_tensors_once_state_exists():
