@@ -46,7 +46,7 @@ class AddScalar(TensorOp):
     """a + c for a Python scalar c."""
 
     def __init__(self, scalar):
-        self.scalar = python_scalar("add_scalar", scalar)
+        self.scalar = scalar if type(scalar) is float else python_scalar("add_scalar", scalar)
 
     def compute(self, a):
         return a + self.scalar
@@ -81,7 +81,7 @@ class MulScalar(LinearOp):
     """a * c for a Python scalar c."""
 
     def __init__(self, scalar):
-        self.scalar = python_scalar("mul_scalar", scalar)
+        self.scalar = scalar if type(scalar) is float else python_scalar("mul_scalar", scalar)
 
     def compute(self, a):
         return a * self.scalar
@@ -125,7 +125,7 @@ class PowerScalar(TensorOp):
     """a ** c for a real scalar c (0, negative and fractional too). d/da = c·a^(c−1)."""
 
     def __init__(self, scalar):
-        self.scalar = python_scalar("power_scalar", scalar)
+        self.scalar = scalar if type(scalar) is float else python_scalar("power_scalar", scalar)
 
     def compute(self, a):
         return np.power(a, self.scalar)
@@ -172,7 +172,7 @@ class DivScalar(LinearOp):
     """a / c for a scalar c (a Python number or a one-element array)."""
 
     def __init__(self, scalar):
-        self.scalar = python_scalar("divide_scalar", scalar)
+        self.scalar = scalar if type(scalar) is float else python_scalar("divide_scalar", scalar)
 
     def compute(self, a):
         return a / self.scalar
