@@ -1,0 +1,1 @@
+"""Training apps on needle: the course exercises, the seed demos and the needle-train CLI."""
