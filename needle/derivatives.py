@@ -12,7 +12,8 @@ import numpy as np
 
 from .autograd import Tensor, TensorTuple, enable_grad, is_grad_enabled, no_grad, tangent_sweep
 from .autograd import grad as _reverse
-from .ops import reshape
+from .init import ones_like, zeros, zeros_like
+from .ops import reshape, stack
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp"]
 
@@ -43,7 +44,7 @@ def value_and_grad(f, argnums=0):
         call = _Call("grad", args, argnums)
         value = call.run_scalar(f)
         keep = call.keeps_graph([value])
-        grads = _reverse(value, call.inputs, out_grad=_ones_like(value), create_graph=keep)
+        grads = _reverse(value, call.inputs, out_grad=ones_like(value), create_graph=keep)
         return _kept(value, keep), call.pick([_kept(g, keep) for g in grads])
 
     return value_and_grad_f
@@ -105,10 +106,8 @@ def jacrev(f, argnums=0):
             for seed in _basis(out.shape, out.dtype):
                 for parts, g in zip(rows, _reverse(out, call.inputs, out_grad=seed, create_graph=keep)):
                     parts.append(g)
-            jacobians.append(call.pick([
-                _stack(parts, 0, out.shape + x.shape, np.result_type(out.dtype, x.dtype))
-                for parts, x in zip(rows, call.inputs)
-            ]))
+            per_input = [_assemble(parts, 0, out, x) for parts, x in zip(rows, call.inputs)]
+            jacobians.append(call.pick(per_input))
         return _structure(jacobians, single)
 
     return jacrev_f
@@ -133,10 +132,7 @@ def jacfwd(f, argnums=0):
                 for parts, out in zip(columns, outputs):
                     parts[k].append(_tangent_of(out, known))
         jacobians = [
-            call.pick([
-                _stack(column, -1, out.shape + x.shape, np.result_type(out.dtype, x.dtype))
-                for column, x in zip(parts, call.inputs)
-            ])
+            call.pick([_assemble(column, -1, out, x) for column, x in zip(parts, call.inputs)])
             for parts, out in zip(columns, outputs)
         ]
         return _structure(jacobians, single)
@@ -297,7 +293,7 @@ def _match_outputs(name, given, outputs, single, what):
     return tensors
 
 
-# ---- small helpers -----------------------------------------------------------------------------
+# ---- small utilities ---------------------------------------------------------------------------
 
 
 def _named_after(f):
@@ -324,18 +320,10 @@ def _kind(obj):
     return type(obj).__name__
 
 
-def _zeros(shape, dtype):
-    return Tensor.make_const(np.zeros(shape, dtype=dtype))
-
-
 def _tangent_of(out, known):
     """The tangent the sweep found for `out`; zeros when `out` does not depend on a seed."""
     tangent = known.get(out)
-    return _zeros(out.shape, out.dtype) if tangent is None else tangent
-
-
-def _ones_like(tensor):
-    return Tensor.make_const(np.ones(tensor.shape, dtype=tensor.dtype))
+    return zeros_like(out) if tangent is None else tangent
 
 
 def _basis(shape, dtype):
@@ -347,25 +335,16 @@ def _basis(shape, dtype):
         yield Tensor.make_const(unit.reshape(shape))
 
 
-def _stack(parts, axis, shape, dtype):
-    """Stack equal-shaped Tensors along a new first (axis 0) or last (axis -1) axis, reshaped to `shape`.
+def _assemble(parts, axis, out, x):
+    """The Jacobian d out / d x, shape out.shape + x.shape, from its rows (axis 0) or columns (axis -1).
 
-    Constants are stacked in NumPy. Recorded parts are placed with one-hot factors and summed
-    (Σ_k part_k ⊗ e_k), which is linear in the parts, so the result stays differentiable.
+    The parts are stacked with `stack`, which is linear, so a recorded Jacobian stays differentiable.
+    No parts (`out` or `x` is empty) give zeros; a constant Jacobian takes the result type of the two.
     """
+    shape, dtype = out.shape + x.shape, np.result_type(out.dtype, x.dtype)
     if not parts:
-        return _zeros(shape, dtype)
-    if not any(p.requires_grad for p in parts):
-        stacked = np.stack([p.cached_data for p in parts], axis=axis)
-        return Tensor.make_const(stacked.reshape(shape).astype(dtype, copy=False))
-    part_shape, count = parts[0].shape, len(parts)
-    ones = (1,) * len(part_shape)
-    placed_shape = (1,) + part_shape if axis == 0 else part_shape + (1,)
-    unit_shape = (count,) + ones if axis == 0 else ones + (count,)
-    total = None
-    for k, part in enumerate(parts):
-        unit = np.zeros(count, dtype=part.dtype)
-        unit[k] = 1
-        term = reshape(part, placed_shape) * Tensor.make_const(unit.reshape(unit_shape))
-        total = term if total is None else total + term
-    return reshape(total, shape)
+        return zeros(*shape, dtype=dtype)
+    jacobian = reshape(stack(parts, axis), shape)
+    if jacobian.requires_grad or jacobian.dtype == dtype:
+        return jacobian  # needle has no cast op, so a recorded Jacobian keeps its parts' dtype
+    return Tensor.make_const(jacobian.cached_data.astype(dtype))

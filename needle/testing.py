@@ -26,7 +26,7 @@ def check_gradients(fn, *inputs, order=2, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0
     """
     if order < 1:
         raise ValueError(f"check_gradients: order must be at least 1, got {order}")
-    arrays, wrt = _float64_inputs(inputs, wrt)
+    arrays, wrt = _float64_inputs("check_gradients", inputs, wrt)
     rng = np.random.default_rng(seed)
     if elementwise is None:
         elementwise = sum(arrays[i].size for i in wrt) <= SMALL_INPUT_SIZE
@@ -70,7 +70,7 @@ def check_jvp(fn, *inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, wrt=None):
     Also checks the dot-product identity ⟨u, J v⟩ (forward) = ⟨Jᵀu, v⟩ (reverse) for a random u.
     Inputs and `wrt` as in `check_gradients`. Raises AssertionError; returns None.
     """
-    arrays, wrt = _float64_inputs(inputs, wrt)
+    arrays, wrt = _float64_inputs("check_jvp", inputs, wrt)
     rng = np.random.default_rng(seed)
     direction = {i: rng.standard_normal(arrays[i].shape) for i in wrt}
     (out,), leaves = _evaluate(fn, arrays, wrt)
@@ -96,7 +96,7 @@ def check_jvp(fn, *inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, wrt=None):
     _report(f"check_jvp: {_name(fn)}", errors)
 
 
-def _float64_inputs(inputs, wrt):
+def _float64_inputs(name, inputs, wrt):
     """The inputs as arrays, floating ones as float64, and the indices of those to differentiate."""
     arrays = []
     for x in inputs:
@@ -105,7 +105,7 @@ def _float64_inputs(inputs, wrt):
     wrt = [i for i, a in enumerate(arrays) if a.dtype == np.float64] if wrt is None else list(wrt)
     for i in wrt:
         if arrays[i].dtype != np.float64:
-            raise ValueError(f"input {i} has dtype {arrays[i].dtype}; only floating inputs are "
+            raise ValueError(f"{name}: input {i} has dtype {arrays[i].dtype}; only floating inputs are "
                              "differentiated")
     return arrays, wrt
 

@@ -4,8 +4,6 @@ Render with `dot -Tsvg graph.dot -o graph.svg`, or paste the text into any DOT v
 """
 import os
 
-import numpy as np
-
 from .anomaly import origin_of
 from .autograd import Tensor, Value, enable_grad, find_topo_sort, grad
 
@@ -82,7 +80,7 @@ def _op_text(node):
 def _data_text(data):
     if isinstance(data, tuple):
         return "tuple " + ", ".join(f"{a.shape} {a.dtype}" for a in data)
-    return f"{data.shape} {np.dtype(data.dtype)}"
+    return f"{data.shape} {data.dtype}"
 
 
 def _style(node, in_forward, is_output):

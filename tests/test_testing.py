@@ -133,7 +133,7 @@ def test_wrt_limits_the_inputs_that_are_checked():
     check_gradients(fn, x, y, wrt=[0])
     with pytest.raises(AssertionError, match="input 1 entry"):
         check_gradients(fn, x, y, wrt=[1])
-    with pytest.raises(ValueError, match="input 1 has dtype int64"):
+    with pytest.raises(ValueError, match="check_gradients: input 1 has dtype int64"):
         check_gradients(lambda a, n: a * n, x, np.ones((2, 2), dtype=np.int64), wrt=[0, 1])
 
 

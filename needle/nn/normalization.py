@@ -6,9 +6,18 @@ from .module import Module, Parameter
 __all__ = ["LayerNorm1d", "BatchNorm1d"]
 
 
-def _normalize(centered, var, eps):
-    """centered / √(var + eps), with `var` (keepdims) broadcast to `centered`'s shape."""
-    return centered / ops.sqrt(var + eps).broadcast_to(centered.shape)
+def _moments(x, axes):
+    """(mean, x − mean, biased variance) over `axes`; mean and variance keep `axes` as size 1."""
+    mean = ops.mean(x, axes=axes, keepdims=True)
+    centered = x - mean.broadcast_to(x.shape)
+    return mean, centered, ops.mean(centered * centered, axes=axes, keepdims=True)
+
+
+def _scaled(layer, centered, var):
+    """w·centered / √(var + eps) + b with the layer's w, b and eps; var (keepdims), w, b broadcast."""
+    shape = centered.shape
+    normed = centered / ops.sqrt(var + layer.eps).broadcast_to(shape)
+    return layer.weight.broadcast_to(shape) * normed + layer.bias.broadcast_to(shape)
 
 
 class LayerNorm1d(Module):
@@ -27,11 +36,8 @@ class LayerNorm1d(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(f"LayerNorm1d: input of shape {x.shape} does not end in dim={self.dim}")
-        mean = ops.mean(x, axes=-1, keepdims=True)
-        centered = x - mean.broadcast_to(x.shape)
-        var = ops.mean(centered * centered, axes=-1, keepdims=True)
-        normed = _normalize(centered, var, self.eps)
-        return self.weight.broadcast_to(x.shape) * normed + self.bias.broadcast_to(x.shape)
+        _, centered, var = _moments(x, -1)
+        return _scaled(self, centered, var)
 
 
 class BatchNorm1d(Module):
@@ -56,16 +62,13 @@ class BatchNorm1d(Module):
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"BatchNorm1d: expected input of shape (batch, {self.dim}), got {x.shape}")
         if self.training:
-            mean = ops.mean(x, axes=0, keepdims=True)
-            centered = x - mean.broadcast_to(x.shape)
-            var = ops.mean(centered * centered, axes=0, keepdims=True)
+            mean, centered, var = _moments(x, 0)
             self._update_running(mean.numpy(), var.numpy())
         else:
             mean = self.running_mean.reshape((1, self.dim))
             centered = x - mean.broadcast_to(x.shape)
             var = self.running_var.reshape((1, self.dim))
-        normed = _normalize(centered, var, self.eps)
-        return self.weight.broadcast_to(x.shape) * normed + self.bias.broadcast_to(x.shape)
+        return _scaled(self, centered, var)
 
     def _update_running(self, mean, var):
         """EMA of the observed statistics, computed on detached arrays (no graph)."""

@@ -220,8 +220,8 @@ class LogSoftmax(TensorOp):
 
     def jvp(self, tangents, node):
         (t,) = tangents
-        mean = summation(exp(node) * t, -1, keepdims=True)
-        return t - broadcast_to(mean, node.shape)
+        weighted = summation(exp(node) * t, -1, keepdims=True)  # Σ softmax·ṫ
+        return t - broadcast_to(weighted, node.shape)
 
 
 def logsoftmax(a):

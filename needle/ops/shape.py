@@ -1,4 +1,4 @@
-"""Ops that move, join or split data without arithmetic, and the helper that undoes broadcasting."""
+"""Ops that move, join or split data without arithmetic, and `sum_to_shape`, which undoes broadcasting."""
 import numpy as np
 
 from ..autograd import LinearOp, TensorTuple, TensorTupleOp

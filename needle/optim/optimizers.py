@@ -172,7 +172,7 @@ class SGD(Optimizer):
     """p ← p − lr·u with u ← momentum·u + (1 − momentum)·g and g = ∇ + weight_decay·p.
 
     needle: momentum averages the gradients (the (1 − momentum) factor), unlike PyTorch's u ← μu + g;
-    with momentum 0 this is plain gradient descent. State `u`, from zeros.
+    with momentum 0 this is plain gradient descent and keeps no state. State `u`, from zeros.
     """
 
     hyperparameter_names = ("lr", "momentum", "weight_decay")

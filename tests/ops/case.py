@@ -9,8 +9,8 @@ class Case:
 
     `numpy(*arrays, **kwargs)` is the forward reference. `order` is the highest derivative order
     checked (0 for non-differentiable ops such as comparisons). `grad_inputs` lists which inputs
-    are differentiated (default all); `make_inputs(rng)`, when given, returns the input arrays itself
-    (index arrays, ties, masks).
+    are differentiated (default every floating-point one); `make_inputs(rng)`, when given, returns
+    the input arrays itself (index arrays, ties, masks).
     """
 
     fn: Callable

@@ -1,7 +1,11 @@
 """Generic tests for an op case table: forward vs NumPy, reverse and forward mode vs finite differences.
 
 A table module ends with `globals().update(generic_tests(CASES))`; every test is parametrized by row.
+`table_cases()` gathers the rows of every table, for the tests that run over all of them.
 """
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,6 +14,15 @@ from needle.testing import check_gradients, check_jvp
 
 FORWARD_RTOL = 1e-5  # float32 results against a NumPy reference that may sum in another order
 FORWARD_ATOL = 1e-5
+
+
+def table_cases():
+    """Every row of every case table: the CASES of the test_*.py modules beside this file, in order."""
+    cases = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        cases.extend(getattr(module, "CASES", ()))
+    return cases
 
 
 def case_inputs(case, seed=0):
@@ -32,6 +45,7 @@ def case_leaves(case, arrays):
 
 
 def differentiated_inputs(case, arrays):
+    """Positions of the differentiated inputs: `case.grad_inputs`, else every floating-point array."""
     if case.grad_inputs is not None:
         return list(case.grad_inputs)
     return [i for i, a in enumerate(arrays) if np.issubdtype(a.dtype, np.floating)]
@@ -79,18 +93,15 @@ def generic_tests(cases):
 
     @rows(differentiable)
     def test_gradient_matches_finite_differences(case):
-        fn = _named(case)
-        check_gradients(fn, *case_inputs(case), order=1, wrt=case.grad_inputs)
+        check_gradients(case_function(case), *case_inputs(case), order=1, wrt=case.grad_inputs)
 
     @rows(second_order)
     def test_second_order_gradient(case):
-        fn = _named(case)
-        check_gradients(fn, *case_inputs(case), order=2, wrt=case.grad_inputs)
+        check_gradients(case_function(case), *case_inputs(case), order=2, wrt=case.grad_inputs)
 
     @rows(differentiable)
     def test_jvp_matches_finite_differences_and_vjp(case):
-        fn = _named(case)
-        check_jvp(fn, *case_inputs(case), wrt=case.grad_inputs)
+        check_jvp(case_function(case), *case_inputs(case), wrt=case.grad_inputs)
 
     tests = {
         "test_forward_matches_numpy": test_forward_matches_numpy,
@@ -110,7 +121,7 @@ def generic_tests(cases):
     return tests
 
 
-def _named(case):
+def case_function(case):
     """The row's function of Tensors alone, named by the row id for failure reports."""
 
     def fn(*inputs):

@@ -5,28 +5,14 @@ Python functions were called and, for every `compute` call, the class of the op 
 Recording calls rather than walking the output graph also sees non-differentiable ops
 (comparisons), which never record a graph.
 """
-import importlib
 import inspect
 import sys
-from pathlib import Path
 
 import pytest
 
 import needle.ops
 from needle import autograd
-from tests.ops.harness import call_case, case_inputs, case_leaves
-
-
-def table_modules():
-    """The case-table modules next to this file: test_*.py modules that define CASES."""
-    modules = []
-    for path in sorted(Path(__file__).parent.glob("test_*.py")):
-        if path.stem == Path(__file__).stem:
-            continue
-        module = importlib.import_module(f"tests.ops.{path.stem}")
-        if hasattr(module, "CASES"):
-            modules.append(module)
-    return modules
+from tests.ops.harness import call_case, case_inputs, case_leaves, table_cases
 
 
 def exported_op_classes():
@@ -57,7 +43,7 @@ def exercised():
             if frame.f_code.co_name == "compute" and isinstance(frame.f_locals.get("self"), autograd.Op):
                 classes.add(type(frame.f_locals["self"]))
 
-    cases = [case for module in table_modules() for case in module.CASES]
+    cases = table_cases()
     sys.setprofile(record_call)
     try:
         for case in cases:

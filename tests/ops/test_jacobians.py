@@ -4,29 +4,13 @@ For each row with order >= 1, the whole Jacobian built one column at a time by t
 (`jacfwd`) must equal the one built one row at a time by reverse sweeps (`jacrev`), in float64.
 Every jvp rule is thereby checked against its op's gradient rule, entry by entry.
 """
-import importlib
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import needle as ndl
-from tests.ops.harness import call_case, case_inputs, differentiated_inputs
+from tests.ops.harness import case_function, case_inputs, differentiated_inputs, table_cases
 
-
-def table_modules():
-    """The case-table modules next to this file: test_*.py modules that define CASES."""
-    modules = []
-    for path in sorted(Path(__file__).parent.glob("test_*.py")):
-        if path.stem == Path(__file__).stem:
-            continue
-        module = importlib.import_module(f"tests.ops.{path.stem}")
-        if hasattr(module, "CASES"):
-            modules.append(module)
-    return modules
-
-
-DIFFERENTIABLE_ROWS = [case for module in table_modules() for case in module.CASES if case.order >= 1]
+DIFFERENTIABLE_ROWS = [case for case in table_cases() if case.order >= 1]
 
 
 def float64_inputs(case):
@@ -40,10 +24,7 @@ def float64_inputs(case):
 def test_forward_mode_jacobian_equals_reverse_mode_jacobian(case):
     arrays = float64_inputs(case)
     argnums = tuple(differentiated_inputs(case, arrays))
-
-    def fn(*inputs):
-        return call_case(case, *inputs)
-
+    fn = case_function(case)
     forward = ndl.func.jacfwd(fn, argnums)(*arrays)
     reverse = ndl.func.jacrev(fn, argnums)(*arrays)
     out_shape = fn(*[ndl.Tensor(a, requires_grad=False) for a in arrays]).shape
