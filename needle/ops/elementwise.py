@@ -87,7 +87,7 @@ class MulScalar(LinearOp):
         return a * self.scalar
 
     def gradient(self, out_grad, node):
-        return out_grad * self.scalar
+        return self(out_grad)  # self-adjoint: ḡ·c
 
 
 def mul_scalar(a, scalar):
@@ -178,7 +178,7 @@ class DivScalar(LinearOp):
         return a / self.scalar
 
     def gradient(self, out_grad, node):
-        return out_grad / self.scalar
+        return self(out_grad)  # self-adjoint: ḡ/c
 
 
 def divide_scalar(a, scalar):
@@ -192,7 +192,7 @@ class Negate(LinearOp):
         return np.negative(a)
 
     def gradient(self, out_grad, node):
-        return negate(out_grad)
+        return self(out_grad)  # self-adjoint: −ḡ
 
 
 def negate(a):
