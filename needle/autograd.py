@@ -12,7 +12,7 @@ import numpy as np
 
 from .device import cpu
 
-# needle: the number of live Values, counted up in `_init` and down in `__del__`.
+# needle: the number of live Values, counted up whenever one is made and down in `__del__`.
 TENSOR_COUNTER = 0
 
 _grad_enabled = True
@@ -82,7 +82,6 @@ class Op:
     def jvp(self, tangents, node):
         """Tangent of the output given one tangent per input (forward mode)."""
         raise NotImplementedError(f"{type(self).__name__} has no forward-mode rule")
-
 
 
 def _op_name(op):
@@ -157,6 +156,7 @@ class Value:
         TENSOR_COUNTER -= 1
 
     def _init(self, op, inputs, *, num_outputs=1, cached_data=None, requires_grad=None):
+        """Set every field (the course's signature; `num_outputs` is accepted and unused)."""
         global TENSOR_COUNTER
         TENSOR_COUNTER += 1
         if requires_grad is None:
