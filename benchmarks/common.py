@@ -1,29 +1,21 @@
 """Timing and data helpers shared by the workloads: interleaved repeats, medians, peak memory."""
 import gc
-import os
 import statistics
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
-
-def mnist_dir():
-    """The MNIST folder: $NEEDLE_MNIST_DIR, else `shared/data/mnist` beside the checkout."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-    return Path(os.environ.get("NEEDLE_MNIST_DIR", default))
+from needle.data import default_mnist_dir, parse_mnist
 
 
 def load_mnist_test():
     """(X float32 (10000, 784) in [0, 1], y uint8) from the t10k files, or None when absent."""
-    folder = mnist_dir()
+    folder = default_mnist_dir()
     images = folder / "t10k-images-idx3-ubyte.gz"
     labels = folder / "t10k-labels-idx1-ubyte.gz"
     if not (images.exists() and labels.exists()):
         return None
-    from needle.data import parse_mnist
-
     return parse_mnist(str(images), str(labels))
 
 

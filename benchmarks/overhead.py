@@ -6,7 +6,7 @@ import needle as ndl
 from .common import optional_import
 
 CHAIN_OPS = 1000  # workload 2: (×1.001, +0.01, relu) repeated, then a sum
-SCALAR_NODES = 10**6  # workload 4: alternating ×(1 + 1e-6) and +1e-6 on a 0-d tensor
+SCALAR_NODES = 10**6  # workload 4: alternating ×(1 + 1e-6) and +1e-6 on a 0-d float64 tensor
 
 
 def _start():
@@ -74,7 +74,7 @@ def floats_scalar_chain(nodes=SCALAR_NODES):
 
 
 def needle_scalar_chain(nodes=SCALAR_NODES):
-    x = ndl.Tensor(np.float32(0.5))
+    x = ndl.Tensor(0.5)  # float64, like the Python floats it is compared with
     y = x
     for _ in range(nodes // 2):
         y = y * (1 + 1e-6) + 1e-6
@@ -84,7 +84,7 @@ def needle_scalar_chain(nodes=SCALAR_NODES):
 
 def torch_scalar_chain(nodes=SCALAR_NODES):
     torch = optional_import("torch")
-    x = torch.tensor(0.5, requires_grad=True)
+    x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
     y = x
     for _ in range(nodes // 2):
         y = y * (1 + 1e-6) + 1e-6

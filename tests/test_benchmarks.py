@@ -1,0 +1,44 @@
+"""The benchmark workloads compute the same thing in every implementation (no timing here)."""
+import numpy as np
+import pytest
+
+from benchmarks import mlp, overhead
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 1, (384, 784)).astype(np.float32), rng.integers(0, 10, 384).astype(np.uint8)
+
+
+def test_needle_mlp_epoch_ends_on_the_hand_written_loss(batch):
+    X, y = batch
+    np.testing.assert_allclose(mlp.needle_epoch(X, y, 0.1, 128), mlp.numpy_epoch(X, y, 0.1, 128), rtol=1e-5)
+
+
+def test_needle_hessian_vector_product_matches_the_hand_derived_one(batch):
+    X, y = batch
+    V = np.random.default_rng(1).standard_normal((784, mlp.HIDDEN)).astype(np.float32)
+    by_hand = mlp.numpy_hvp(X[:128], y[:128], V)
+    np.testing.assert_allclose(mlp.needle_hvp(X[:128], y[:128], V), by_hand, atol=1e-5 * np.abs(by_hand).max())
+
+
+def test_needle_small_op_chain_matches_numpy():
+    total, grad = overhead.needle_chain()
+    expected_total, expected_grad = overhead.numpy_chain()
+    np.testing.assert_allclose(total, expected_total, rtol=1e-5)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-5)
+
+
+def test_needle_scalar_chain_matches_plain_floats():
+    value, slope = overhead.needle_scalar_chain(2000)
+    expected_value, expected_slope = overhead.floats_scalar_chain(2000)
+    np.testing.assert_allclose([value, slope], [expected_value, expected_slope], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["numpy", "needle", "torch", "autograd"])
+def test_every_epoch_implementation_agrees(batch, name):
+    if name in ("torch", "autograd"):
+        pytest.importorskip(name)
+    X, y = batch
+    np.testing.assert_allclose(mlp.EPOCH[name](X, y, 0.1, 128), mlp.numpy_epoch(X, y, 0.1, 128), rtol=1e-4)
