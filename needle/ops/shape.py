@@ -20,14 +20,15 @@ def sum_to_shape(grad, shape):
     lead = len(grad.shape) - len(shape)
     if lead < 0:
         raise ValueError(f"sum_to_shape: cannot reduce {grad.shape} to the larger rank of {shape}")
-    axes = tuple(range(lead)) + tuple(
+    stretched = tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
     for i, size in enumerate(shape):
         if size != 1 and grad.shape[lead + i] != size:
             raise ValueError(f"sum_to_shape: {grad.shape} does not broadcast from {shape}")
-    if axes:
-        grad = summation(grad, axes)
+    if not lead:  # one node: stretched axes summed and kept
+        return summation(grad, stretched, keepdims=True)
+    grad = summation(grad, tuple(range(lead)) + stretched)
     return reshape(grad, shape) if grad.shape != shape else grad
 
 
