@@ -6,9 +6,9 @@ adjoints are still differentiable.
 import numpy as np
 
 from ..autograd import Tensor, TensorOp, ZeroTangent
-from .linalg import matmul
+from .linalg import matmul, weight_gradient
 from .reduction import softmax, summation
-from .shape import broadcast_to, reshape, sum_to_shape, transpose
+from .shape import broadcast_to, sum_to_shape, transpose
 
 __all__ = ["Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy"]
 
@@ -41,7 +41,7 @@ class Affine(TensorOp):
         if x.requires_grad:
             grad_x = matmul(out_grad, transpose(weight))
         if weight.requires_grad:
-            grad_weight = matmul(transpose(_rows(x)), _rows(out_grad))
+            grad_weight = weight_gradient(x, out_grad)
         if bias.requires_grad:
             grad_bias = sum_to_shape(out_grad, bias.shape)
         return grad_x, grad_weight, grad_bias
@@ -55,11 +55,6 @@ class Affine(TensorOp):
         if type(t_weight) is not ZeroTangent:
             out = out + matmul(x, t_weight)
         return out
-
-
-def _rows(t):
-    """(..., k) as a matrix (rows, k): the batch axes of an affine map folded into one."""
-    return t if t.ndim == 2 else reshape(t, (-1, t.shape[-1]))
 
 
 def linear(x, weight, bias=None):

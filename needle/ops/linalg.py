@@ -42,14 +42,23 @@ class MatMul(MultilinearOp):
         if lhs.requires_grad:
             grad_lhs = sum_to_shape(matmul(out_grad, transpose(rhs)), lhs.shape)
         if rhs.requires_grad:
-            if rhs.ndim == 2 and lhs.ndim > 2:
-                # A matrix applied to a batch: one (k, N) @ (N, m) product beats a batch of small ones.
-                rows_lhs = reshape(lhs, (-1, lhs.shape[-1]))
-                rows_grad = reshape(out_grad, (-1, out_grad.shape[-1]))
-                grad_rhs = matmul(transpose(rows_lhs), rows_grad)
+            if rhs.ndim == 2:
+                grad_rhs = weight_gradient(lhs, out_grad)
             else:
                 grad_rhs = sum_to_shape(matmul(transpose(lhs), out_grad), rhs.shape)
         return grad_lhs, grad_rhs
+
+
+def weight_gradient(x, out_grad):
+    """W̄ = xᵀ ȳ for y = x @ W with a matrix W: x (..., k), ȳ (..., m) -> (k, m).
+
+    The batch axes are folded into rows first: one (k, N) @ (N, m) product beats a batch of small
+    ones followed by a sum.
+    """
+    if x.ndim != 2:
+        x = reshape(x, (-1, x.shape[-1]))
+        out_grad = reshape(out_grad, (-1, out_grad.shape[-1]))
+    return matmul(transpose(x), out_grad)
 
 
 def matmul(a, b):
