@@ -27,6 +27,20 @@ def python_scalar(op_name, scalar):
     return scalar
 
 
+class ElementwiseFunction(TensorOp):
+    """y = f(a) elementwise: the adjoint ȳ·f'(a) and the tangent ȧ·f'(a) share `scale_by_derivative`."""
+
+    def scale_by_derivative(self, v, node):
+        """v·f'(a) for a Tensor v shaped like the output."""
+        raise NotImplementedError(f"{type(self).__name__}.scale_by_derivative is not defined")
+
+    def gradient(self, out_grad, node):
+        return self.scale_by_derivative(out_grad, node)
+
+    def jvp(self, tangents, node):
+        return self.scale_by_derivative(tangents[0], node)
+
+
 class EWiseAdd(LinearOp):
     """a + b, broadcasting."""
 
@@ -42,8 +56,8 @@ def add(a, b):
     return EWiseAdd()(a, b)
 
 
-class AddScalar(TensorOp):
-    """a + c for a Python scalar c."""
+class AddScalar(ElementwiseFunction):
+    """a + c for a Python scalar c. d/da = 1."""
 
     def __init__(self, scalar):
         self.scalar = scalar if type(scalar) is float else python_scalar("add_scalar", scalar)
@@ -51,11 +65,8 @@ class AddScalar(TensorOp):
     def compute(self, a):
         return a + self.scalar
 
-    def gradient(self, out_grad, node):
-        return out_grad
-
-    def jvp(self, tangents, node):
-        return tangents[0]
+    def scale_by_derivative(self, v, node):
+        return v
 
 
 def add_scalar(a, scalar):
@@ -121,7 +132,7 @@ def power(a, b):
     return EWisePow()(a, b)
 
 
-class PowerScalar(TensorOp):
+class PowerScalar(ElementwiseFunction):
     """a ** c for a real scalar c (0, negative and fractional too). d/da = c·a^(c−1)."""
 
     def __init__(self, scalar):
@@ -135,11 +146,8 @@ class PowerScalar(TensorOp):
             return Tensor.make_const(np.zeros_like(a.cached_data))
         return power_scalar(a, self.scalar - 1) * self.scalar
 
-    def gradient(self, out_grad, node):
-        return out_grad * self._derivative(node.inputs[0])
-
-    def jvp(self, tangents, node):
-        return tangents[0] * self._derivative(node.inputs[0])
+    def scale_by_derivative(self, v, node):
+        return v * self._derivative(node.inputs[0])
 
 
 def power_scalar(a, scalar):
@@ -199,41 +207,35 @@ def negate(a):
     return Negate()(a)
 
 
-class Log(TensorOp):
+class Log(ElementwiseFunction):
     """Natural logarithm, ln a. d/da = 1/a."""
 
     def compute(self, a):
         return np.log(a)
 
-    def gradient(self, out_grad, node):
-        return out_grad / node.inputs[0]
-
-    def jvp(self, tangents, node):
-        return tangents[0] / node.inputs[0]
+    def scale_by_derivative(self, v, node):
+        return v / node.inputs[0]
 
 
 def log(a):
     return Log()(a)
 
 
-class Exp(TensorOp):
+class Exp(ElementwiseFunction):
     """e^a. d/da = e^a, the output itself."""
 
     def compute(self, a):
         return np.exp(a)
 
-    def gradient(self, out_grad, node):
-        return out_grad * node
-
-    def jvp(self, tangents, node):
-        return tangents[0] * node
+    def scale_by_derivative(self, v, node):
+        return v * node
 
 
 def exp(a):
     return Exp()(a)
 
 
-class ReLU(TensorOp):
+class ReLU(ElementwiseFunction):
     """max(a, 0). Subgradient 0 at a = 0; the mask is a constant, so second derivatives are 0."""
 
     def compute(self, a):
@@ -243,103 +245,85 @@ class ReLU(TensorOp):
         # A bool mask: multiplying by it keeps the adjoint's dtype and costs no conversion.
         return Tensor.make_const(node.inputs[0].cached_data > 0)
 
-    def gradient(self, out_grad, node):
-        return out_grad * self._mask(node)
-
-    def jvp(self, tangents, node):
-        return tangents[0] * self._mask(node)
+    def scale_by_derivative(self, v, node):
+        return v * self._mask(node)
 
 
 def relu(a):
     return ReLU()(a)
 
 
-class Tanh(TensorOp):
+class Tanh(ElementwiseFunction):
     """Hyperbolic tangent, elementwise. d/da = 1 − tanh²a, from the output."""
 
     def compute(self, a):
         return np.tanh(a)
 
-    def gradient(self, out_grad, node):
-        return out_grad * (1 - node * node)
-
-    def jvp(self, tangents, node):
-        return tangents[0] * (1 - node * node)
+    def scale_by_derivative(self, v, node):
+        return v * (1 - node * node)
 
 
 def tanh(a):
     return Tanh()(a)
 
 
-class Sigmoid(TensorOp):
+class Sigmoid(ElementwiseFunction):
     """Logistic function, elementwise: y = 1 / (1 + e^−a). d/da = y(1 − y), from the output."""
 
     def compute(self, a):
         return np.exp(-np.logaddexp(0, -a))  # log-space, so e^−a never overflows for large |a|
 
-    def gradient(self, out_grad, node):
-        return out_grad * node * (1 - node)
-
-    def jvp(self, tangents, node):
-        return tangents[0] * node * (1 - node)
+    def scale_by_derivative(self, v, node):
+        return v * node * (1 - node)
 
 
 def sigmoid(a):
     return Sigmoid()(a)
 
 
-class Sqrt(TensorOp):
+class Sqrt(ElementwiseFunction):
     """√a, elementwise. d/da = 1 / (2√a), from the output."""
 
     def compute(self, a):
         return np.sqrt(a)
 
-    def gradient(self, out_grad, node):
-        return out_grad / node * 0.5
-
-    def jvp(self, tangents, node):
-        return tangents[0] / node * 0.5
+    def scale_by_derivative(self, v, node):
+        return v / node * 0.5
 
 
 def sqrt(a):
     return Sqrt()(a)
 
 
-class Sin(TensorOp):
+class Sin(ElementwiseFunction):
     """sin a, elementwise. d/da = cos a."""
 
     def compute(self, a):
         return np.sin(a)
 
-    def gradient(self, out_grad, node):
-        return out_grad * cos(node.inputs[0])
-
-    def jvp(self, tangents, node):
-        return tangents[0] * cos(node.inputs[0])
+    def scale_by_derivative(self, v, node):
+        return v * cos(node.inputs[0])
 
 
 def sin(a):
     return Sin()(a)
 
 
-class Cos(TensorOp):
+class Cos(ElementwiseFunction):
     """cos a, elementwise. d/da = −sin a."""
 
     def compute(self, a):
         return np.cos(a)
 
-    def gradient(self, out_grad, node):
-        return out_grad * negate(sin(node.inputs[0]))
-
-    def jvp(self, tangents, node):
-        return tangents[0] * negate(sin(node.inputs[0]))
+    def scale_by_derivative(self, v, node):
+        return v * negate(sin(node.inputs[0]))
 
 
 def cos(a):
     return Cos()(a)
 
 
-class Abs(TensorOp):
+class Abs(ElementwiseFunction):
     """|a|, elementwise. d/da = sign a, with subgradient 0 at a = 0; the sign is a constant."""
 
     def compute(self, a):
@@ -348,11 +332,8 @@ class Abs(TensorOp):
     def _sign(self, node):
         return Tensor.make_const(np.sign(node.inputs[0].cached_data))
 
-    def gradient(self, out_grad, node):
-        return out_grad * self._sign(node)
-
-    def jvp(self, tangents, node):
-        return tangents[0] * self._sign(node)
+    def scale_by_derivative(self, v, node):
+        return v * self._sign(node)
 
 
 def abs(a):  # noqa: A001  (needle.abs, like torch.abs)
