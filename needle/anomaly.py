@@ -8,7 +8,6 @@ reverse-sweep step.
 import contextlib
 import os
 import sys
-import weakref
 
 import numpy as np
 
@@ -18,8 +17,9 @@ __all__ = ["AnomalyError", "detect_anomaly", "origin_of"]
 
 _PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 
-# node -> (file, line, function) of the user code that created it, for nodes made while enabled.
-_origins = weakref.WeakKeyDictionary()
+# id(node) -> (file, line, function) of the user code that created it, for nodes made while
+# enabled; the entry is dropped when the node dies (Value.__del__), so an id is never reused.
+_origins = autograd._creation_sites
 
 # Nodes whose gradient rule is running: the ops inside a rule are not checked one by one, the
 # adjoints the rule returns are, so the error names the forward op whose derivative failed.
@@ -56,14 +56,14 @@ def detect_anomaly():
 
 def origin_of(node):
     """"file:line in function" where user code created `node` under `detect_anomaly()`, else None."""
-    site = _origins.get(node)
+    site = _origins.get(id(node))
     return None if site is None else _format_site(site)
 
 
 def on_result(value, op, inputs):
     """Engine hook after `op` computed `value`: remember the creation site, check for NaN/Inf."""
     site = _user_site()
-    _origins[value] = site
+    _origins[id(value)] = site
     if _differentiating:
         return
     bad = _nonfinite(value.cached_data)

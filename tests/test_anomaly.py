@@ -109,6 +109,16 @@ def test_creation_sites_are_recorded_only_while_enabled():
     assert origin_of(inside).endswith(f"{HERE}:{line} in test_creation_sites_are_recorded_only_while_enabled")
 
 
+
+def test_a_creation_site_is_forgotten_when_its_node_dies():
+    x = ndl.Tensor(np.array([1.0, 2.0]))
+    before = len(autograd._creation_sites)
+    with detect_anomaly():
+        y = (x * 3.0).sum()
+    assert len(autograd._creation_sites) == before + 2
+    del y
+    assert len(autograd._creation_sites) == before
+
 def test_finite_graphs_pass_untouched_under_detect_anomaly():
     x = ndl.Tensor(np.array([[0.5, 1.5], [2.0, 3.0]], dtype=np.float32))
     with detect_anomaly():
