@@ -70,6 +70,25 @@ def test_op_results_are_computed_eagerly():
     np.testing.assert_array_equal(c.cached_data, [11.0, 22.0])
 
 
+def test_a_0d_result_is_stored_as_numpy_returns_it_and_handed_out_as_an_array():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32))
+    total = x.sum()
+    assert isinstance(total.cached_data, np.float32)  # NumPy's own 0-d result, no wrapping
+    assert type(total.numpy()) is np.ndarray and total.numpy().shape == () and total.numpy() == 3.0
+    assert type(np.asarray(total)) is np.ndarray and np.asarray(total, dtype=np.float64).dtype == np.float64
+    assert total.item() == 3.0 and total.shape == () and total.dtype == np.float32
+    assert type(Tensor(total).cached_data) is np.ndarray
+    leaf = Tensor(0.0)
+    leaf.data = total
+    assert type(leaf.cached_data) is np.ndarray and leaf.numpy() == 3.0
+
+
+def test_array_protocol_shares_or_copies_as_asked():
+    x = Tensor([1.0, 2.0])
+    assert np.shares_memory(np.asarray(x), x.cached_data)
+    assert not np.shares_memory(np.array(x, copy=True), x.cached_data)
+
+
 def test_realize_cached_data_returns_the_stored_array():
     x = Tensor([1.0, 2.0])
     y = x * 3.0

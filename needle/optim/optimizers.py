@@ -81,8 +81,8 @@ class Optimizer:
             if p.grad is None:
                 continue
             param = p.cached_data
-            if not param.flags.writeable:  # e.g. storage shared with a read-only array
-                param = p.cached_data = param.copy()
+            if type(param) is not np.ndarray or not param.flags.writeable:  # a scalar, read-only
+                param = p.cached_data = np.array(param)
             np.subtract(param, self._update(p, param, p.grad.cached_data), out=param)
 
     def _update(self, p, param, grad):

@@ -123,6 +123,15 @@ def test_float32_parameters_stay_float32_with_float64_gradients():
         assert p.dtype == np.float32
 
 
+@pytest.mark.parametrize("make", [lambda p: optim.SGD([p], lr=0.5), lambda p: optim.Adam([p])])
+def test_a_parameter_holding_a_numpy_scalar_is_updated(make):
+    p = nn.Parameter(np.float32(1.0))
+    p.cached_data = (p * 2.0).cached_data  # a 0-d op result: a NumPy scalar, not an array
+    p.grad = ndl.Tensor(np.float32(1.0), requires_grad=False)
+    make(p).step()
+    assert type(p.cached_data) is np.ndarray and p.dtype == np.float32 and p.numpy() < 2.0
+
+
 def test_parameters_without_gradients_are_skipped():
     used, unused = nn.Parameter(np.ones(2, dtype=np.float32)), nn.Parameter(np.ones(2, dtype=np.float32))
     opt = optim.SGD([used, unused], lr=0.5)
