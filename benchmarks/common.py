@@ -1,8 +1,12 @@
 """Timing and data helpers shared by the workloads: interleaved repeats, medians, peak memory."""
 import gc
+import json
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
@@ -36,11 +40,49 @@ def interleaved_medians(runners, repeats):
     results = {}
     for _ in range(repeats):
         for name, run in runners.items():
-            gc.collect()
-            start = time.perf_counter()
-            results[name] = run()
-            times[name].append(time.perf_counter() - start)
+            seconds, results[name] = _timed(run)
+            times[name].append(seconds)
     return {name: (statistics.median(times[name]), results[name]) for name in runners}
+
+
+def _timed(run):
+    """(seconds, result) of one call; a runner from `in_fresh_process` reports its own time."""
+    if getattr(run, "times_itself", False):
+        return run()
+    gc.collect()
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
+
+
+def in_fresh_process(module, function, args, warmup_args):
+    """A runner that calls `benchmarks.<module>.<function>(*args)` in a new interpreter.
+
+    The child first makes one small call (`warmup_args`, untimed: lazy initialisation, caches), then
+    times the real one; the runner returns (seconds, result) as measured there, imports excluded. A graph of a million
+    nodes is dominated by the cycle collector, whose cost grows with everything else alive in the
+    process (another library's import, an earlier run's leftovers); a new process per run keeps each
+    implementation's heap its own.
+    """
+    code = (
+        "import json, time\n"
+        f"from benchmarks.{module} import {function} as run\n"
+        f"run(*{list(warmup_args)!r})\n"
+        "start = time.perf_counter()\n"
+        f"result = run(*{list(args)!r})\n"
+        "print(json.dumps([time.perf_counter() - start, result]))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+
+    def run():
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+        )
+        seconds, result = json.loads(done.stdout.splitlines()[-1])
+        return seconds, result
+
+    run.times_itself = True
+    return run
 
 
 def peak_memory_mb(run):

@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from . import mlp, overhead, resnet
-from .common import interleaved_medians, load_mnist_test, optional_import, peak_memory_mb
+from .common import (
+    in_fresh_process,
+    interleaved_medians,
+    load_mnist_test,
+    optional_import,
+    peak_memory_mb,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -71,7 +77,10 @@ def small_op_chain(repeats, _data):
 def scalar_chain(repeats, _data, nodes=overhead.SCALAR_NODES):
     impls = available(overhead.SCALAR_CHAIN)
     counts = {name: (nodes if name != "torch" else nodes // 10) for name in impls}
-    runners = {name: (lambda fn=fn, n=counts[name]: fn(n)) for name, fn in impls.items()}
+    runners = {
+        name: in_fresh_process("overhead", fn.__name__, [counts[name]], warmup_args=[1000])
+        for name, fn in impls.items()
+    }
     medians = interleaved_medians(runners, max(1, repeats // 2))
     rows = [
         {"impl": name, "nodes": counts[name], "us_per_node": seconds / counts[name] * 1e6,

@@ -355,14 +355,14 @@ class Tensor(Value):
     def __add__(self, other):
         if isinstance(other, Tensor):
             return Tensor.make_from_op(EWiseAdd(), (self, other))
-        return Tensor.make_from_op(AddScalar(other), (self,))
+        return Tensor.make_from_op(_scalar_op(AddScalar, other), (self,))
 
     __radd__ = __add__
 
     def __mul__(self, other):
         if isinstance(other, Tensor):
             return Tensor.make_from_op(EWiseMul(), (self, other))
-        return Tensor.make_from_op(MulScalar(other), (self,))
+        return Tensor.make_from_op(_scalar_op(MulScalar, other), (self,))
 
     __rmul__ = __mul__
 
@@ -371,7 +371,7 @@ class Tensor(Value):
         if isinstance(other, Tensor):
             negated = Tensor.make_from_op(Negate(), (other,))
             return Tensor.make_from_op(EWiseAdd(), (self, negated))
-        return Tensor.make_from_op(AddScalar(-other), (self,))
+        return Tensor.make_from_op(_scalar_op(AddScalar, -other), (self,))
 
     def __rsub__(self, other):
         return ops.add_scalar(ops.negate(self), other)
@@ -470,6 +470,25 @@ class Tensor(Value):
 
     def abs(self):
         return ops.abs(self)
+
+
+# The operators' scalar ops, one per float value: ops are immutable, so nodes may share one, and
+# a graph of scalar arithmetic then makes two objects per node instead of three (the op, the node
+# and its inputs), a third less work for the cycle collector. Zero (its sign matters) and NaN are
+# never shared; a table is emptied when it reaches 256 values.
+_shared_scalar_ops = {}
+
+
+def _scalar_op(op_class, scalar):
+    if type(scalar) is not float or not scalar or scalar != scalar:
+        return op_class(scalar)
+    table = _shared_scalar_ops.setdefault(op_class, {})
+    op = table.get(scalar)
+    if op is None:
+        if len(table) >= 256:
+            table.clear()
+        op = table[scalar] = op_class(scalar)
+    return op
 
 
 def _array_from(array, dtype):
