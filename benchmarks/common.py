@@ -46,7 +46,7 @@ def interleaved_medians(runners, repeats):
 
 
 def _timed(run):
-    """(seconds, result) of one call; a runner from `in_fresh_process` reports its own time."""
+    """(seconds, result) of one call; a runner marked `times_itself` reports its own time."""
     if getattr(run, "times_itself", False):
         return run()
     gc.collect()
@@ -55,14 +55,24 @@ def _timed(run):
     return time.perf_counter() - start, result
 
 
+def built_then_timed(build, *args):
+    """A runner that builds `epoch = build(*args)` untimed, then times `epoch()` alone."""
+
+    def run():
+        return _timed(build(*args))
+
+    run.times_itself = True
+    return run
+
+
 def in_fresh_process(module, function, args, warmup_args):
     """A runner that calls `benchmarks.<module>.<function>(*args)` in a new interpreter.
 
     The child first makes one small call (`warmup_args`, untimed: lazy initialisation, caches), then
-    times the real one; the runner returns (seconds, result) as measured there, imports excluded. A graph of a million
-    nodes is dominated by the cycle collector, whose cost grows with everything else alive in the
-    process (another library's import, an earlier run's leftovers); a new process per run keeps each
-    implementation's heap its own.
+    times the real one; the runner returns (seconds, result) as measured there, imports excluded.
+    A graph of a million nodes is dominated by the cycle collector, whose cost grows with everything
+    else alive in the process (another library's import, an earlier run's leftovers); a new process
+    per run keeps each implementation's heap its own.
     """
     code = (
         "import json, time\n"

@@ -15,31 +15,38 @@ def _weights():
 
 
 # ---- one SGD epoch ---------------------------------------------------------------------------
+# Each `*_epoch(X, y, lr, batch)` builds its model from the shared weights and returns `epoch()`,
+# which trains one epoch and returns the last batch's loss: only `epoch()` is timed, since building
+# a model is not part of an epoch (a training run does it once).
 
 
 def numpy_epoch(X, y, lr, batch):
     """Forward and backward derived by hand: the floor for any NumPy-backed framework."""
     W1, b1, W2, b2 = _weights()
-    losses = []
-    for start in range(0, len(X), batch):
-        xb, yb = X[start:start + batch], y[start:start + batch]
-        rows = np.arange(len(xb))
-        hidden = xb @ W1 + b1
-        np.maximum(hidden, 0, out=hidden)
-        logits = hidden @ W2 + b2
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
-        losses.append(-np.log(probs[rows, yb]).mean())
-        probs[rows, yb] -= 1
-        probs /= len(xb)  # d loss / d logits
-        grad_W2, grad_b2 = hidden.T @ probs, probs.sum(axis=0)
-        d_hidden = probs @ W2.T
-        d_hidden *= hidden > 0
-        grad_W1, grad_b1 = xb.T @ d_hidden, d_hidden.sum(axis=0)
-        for param, grad in ((W1, grad_W1), (b1, grad_b1), (W2, grad_W2), (b2, grad_b2)):
-            param -= lr * grad
-    return float(losses[-1])
+
+    def epoch():
+        losses = []
+        for start in range(0, len(X), batch):
+            xb, yb = X[start:start + batch], y[start:start + batch]
+            rows = np.arange(len(xb))
+            hidden = xb @ W1 + b1
+            np.maximum(hidden, 0, out=hidden)
+            logits = hidden @ W2 + b2
+            logits -= logits.max(axis=1, keepdims=True)
+            probs = np.exp(logits)
+            probs /= probs.sum(axis=1, keepdims=True)
+            losses.append(-np.log(probs[rows, yb]).mean())
+            probs[rows, yb] -= 1
+            probs /= len(xb)  # d loss / d logits
+            grad_W2, grad_b2 = hidden.T @ probs, probs.sum(axis=0)
+            d_hidden = probs @ W2.T
+            d_hidden *= hidden > 0
+            grad_W1, grad_b1 = xb.T @ d_hidden, d_hidden.sum(axis=0)
+            for param, grad in ((W1, grad_W1), (b1, grad_b1), (W2, grad_W2), (b2, grad_b2)):
+                param -= lr * grad
+        return float(losses[-1])
+
+    return epoch
 
 
 def needle_model():
@@ -58,12 +65,16 @@ def needle_epoch(X, y, lr, batch):
     loss_fn = ndl.nn.SoftmaxLoss()
     opt = ndl.optim.SGD(model.parameters(), lr=lr)
     loader = ndl.data.DataLoader(ndl.data.NDArrayDataset(X, y), batch_size=batch)
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        opt.reset_grad()
-        loss.backward()
-        opt.step()
-    return float(loss.numpy())
+
+    def epoch():
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.reset_grad()
+            loss.backward()
+            opt.step()
+        return float(loss.numpy())
+
+    return epoch
 
 
 def torch_epoch(X, y, lr, batch):
@@ -77,12 +88,16 @@ def torch_epoch(X, y, lr, batch):
     loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-    for start in range(0, len(X), batch):
-        loss = loss_fn(model(Xt[start:start + batch]), yt[start:start + batch])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return float(loss.item())
+
+    def epoch():
+        for start in range(0, len(X), batch):
+            loss = loss_fn(model(Xt[start:start + batch]), yt[start:start + batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return float(loss.item())
+
+    return epoch
 
 
 def _autograd_loss(anp):
@@ -101,13 +116,17 @@ def autograd_epoch(X, y, lr, batch):
     autograd = optional_import("autograd")
     import autograd.numpy as anp
 
-    loss = _autograd_loss(anp)
-    loss_grad = autograd.value_and_grad(loss)
-    params = _weights()
-    for start in range(0, len(X), batch):
-        value, grads = loss_grad(params, X[start:start + batch], y[start:start + batch])
-        params = [p - lr * g for p, g in zip(params, grads)]
-    return float(value)
+    loss_grad = autograd.value_and_grad(_autograd_loss(anp))
+    initial = _weights()
+
+    def epoch():
+        params = initial
+        for start in range(0, len(X), batch):
+            value, grads = loss_grad(params, X[start:start + batch], y[start:start + batch])
+            params = [p - lr * g for p, g in zip(params, grads)]
+        return float(value)
+
+    return epoch
 
 
 EPOCH = {"numpy": numpy_epoch, "needle": needle_epoch, "torch": torch_epoch, "autograd": autograd_epoch}

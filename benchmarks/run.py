@@ -16,6 +16,7 @@ import numpy as np
 
 from . import mlp, overhead, resnet
 from .common import (
+    built_then_timed,
     in_fresh_process,
     interleaved_medians,
     load_mnist_test,
@@ -38,13 +39,13 @@ def available(implementations):
 def mlp_epoch(repeats, data):
     X, y = data
     impls = available(mlp.EPOCH)
-    runners = {name: (lambda fn=fn: fn(X, y, 0.1, 128)) for name, fn in impls.items()}
+    runners = {name: built_then_timed(build, X, y, 0.1, 128) for name, build in impls.items()}
     medians = interleaved_medians(runners, repeats)
     rows = []
     for name, (seconds, final_loss) in medians.items():
         rows.append({
             "impl": name, "seconds": seconds, "final_loss": final_loss,
-            "peak_mb": peak_memory_mb(runners[name]),
+            "peak_mb": peak_memory_mb(impls[name](X, y, 0.1, 128)),
         })
     return _with_ratios(rows, "seconds", "numpy")
 
@@ -93,10 +94,10 @@ def scalar_chain(repeats, _data, nodes=overhead.SCALAR_NODES):
 def resnet_epoch(repeats, data):
     X, y = data
     impls = available(resnet.RESNET)
-    runners = {name: (lambda fn=fn: fn(X, y)) for name, fn in impls.items()}
+    runners = {name: built_then_timed(build, X, y) for name, build in impls.items()}
     medians = interleaved_medians(runners, max(1, repeats // 2))
     rows = [
-        {"impl": name, "seconds": seconds, "final_loss": loss}
+        {"impl": name, "seconds": seconds, "mean_loss": loss}
         for name, (seconds, loss) in medians.items()
     ]
     return _with_ratios(rows, "seconds", "torch" if "torch" in impls else "needle")

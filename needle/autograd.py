@@ -197,11 +197,17 @@ class Value:
         return value
 
     @classmethod
-    def make_from_op(cls, op, inputs):
-        """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad."""
+    def make_from_op(cls, op, inputs, result=None):
+        """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad.
+
+        `result`: op(*inputs) when the caller already has it (found while computing another op),
+        taken as the node's data instead of running `compute` again.
+        """
         global TENSOR_COUNTER, _MADE
         try:  # the common arities without building a list
-            if len(inputs) == 1:
+            if result is not None:
+                data = result
+            elif len(inputs) == 1:
                 data = op.compute(inputs[0].cached_data)
             elif len(inputs) == 2:
                 data = op.compute(inputs[0].cached_data, inputs[1].cached_data)

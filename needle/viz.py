@@ -71,7 +71,7 @@ def _op_text(node):
         return "leaf (requires grad)" if node.requires_grad else "constant"
     parameters = [
         f"{name}={value!r}" for name, value in getattr(node.op, "__dict__", {}).items()
-        if isinstance(value, (bool, int, float, str, tuple, type(None)))
+        if not name.startswith("_") and isinstance(value, (bool, int, float, str, tuple, type(None)))
     ]
     name = type(node.op).__name__
     return f"{name}({', '.join(parameters)})" if parameters else name

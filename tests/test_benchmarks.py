@@ -13,7 +13,7 @@ def batch():
 
 def test_needle_mlp_epoch_ends_on_the_hand_written_loss(batch):
     X, y = batch
-    np.testing.assert_allclose(mlp.needle_epoch(X, y, 0.1, 128), mlp.numpy_epoch(X, y, 0.1, 128), rtol=1e-5)
+    np.testing.assert_allclose(mlp.needle_epoch(X, y, 0.1, 128)(), mlp.numpy_epoch(X, y, 0.1, 128)(), rtol=1e-5)
 
 
 def test_needle_hessian_vector_product_matches_the_hand_derived_one(batch):
@@ -41,4 +41,4 @@ def test_every_epoch_implementation_agrees(batch, name):
     if name in ("torch", "autograd"):
         pytest.importorskip(name)
     X, y = batch
-    np.testing.assert_allclose(mlp.EPOCH[name](X, y, 0.1, 128), mlp.numpy_epoch(X, y, 0.1, 128), rtol=1e-4)
+    np.testing.assert_allclose(mlp.EPOCH[name](X, y, 0.1, 128)(), mlp.numpy_epoch(X, y, 0.1, 128)(), rtol=1e-4)

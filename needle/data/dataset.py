@@ -28,6 +28,8 @@ class NDArrayDataset(Dataset):
     """Examples stored as arrays sharing their first axis: item i is (a[i] for a in arrays).
 
     `i` may be an int, a slice or an integer index array; every array is indexed by it alike.
+    An index array that counts up by one (a DataLoader's unshuffled batch) reads a view, like the
+    slice it equals; any other index array copies, as NumPy does.
     """
 
     def __init__(self, *arrays):
@@ -46,4 +48,15 @@ class NDArrayDataset(Dataset):
         return self.arrays[0].shape[0]
 
     def __getitem__(self, index):
+        if _counts_up_by_one(index, len(self)):  # an unshuffled batch: a view, as a slice gives
+            index = slice(int(index[0]), int(index[-1]) + 1)
         return tuple(a[index] for a in self.arrays)
+
+
+def _counts_up_by_one(index, length):
+    """Whether `index` is an integer array k, k+1, …, m within [0, length): a slice in disguise."""
+    return (
+        type(index) is np.ndarray and index.ndim == 1 and index.size > 1
+        and index.dtype.kind in "iu" and index[1] - index[0] == 1
+        and 0 <= index[0] and index[-1] < length and bool((np.diff(index) == 1).all())
+    )

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import Tensor, TensorOp, ZeroTangent
 from .linalg import matmul, weight_gradient
-from .reduction import softmax, summation
+from .reduction import Softmax, summation
 from .shape import broadcast_to, sum_to_shape, transpose
 
 __all__ = ["Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy"]
@@ -68,6 +68,7 @@ class SoftmaxCrossEntropy(TensorOp):
     """Mean over the batch of logsumexp(z_i) − z_i[y_i]: logits (N, C), integer labels (N,) -> ().
 
     Stable (the row max is subtracted). z̄ = ḡ·(softmax(z) − onehot(y)) / N; labels get no adjoint.
+    The forward pass keeps softmax(z), which the rules reuse as the data of a recorded softmax node.
     """
 
     def compute(self, logits, labels):
@@ -78,22 +79,28 @@ class SoftmaxCrossEntropy(TensorOp):
             )
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f"softmax_cross_entropy: labels must be integers, got {labels.dtype}")
-        if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        low = labels.min() if labels.dtype.kind == "i" else 0  # unsigned labels are never negative
+        if low < 0 or labels.max() >= logits.shape[1]:
             raise ValueError(
                 f"softmax_cross_entropy: labels must lie in [0, {logits.shape[1]}), "
                 f"got {labels.min()}..{labels.max()}"
             )
         shifted = logits - logits.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(shifted).sum(axis=1))
+        powers = np.exp(shifted)
+        norm = powers.sum(axis=1, keepdims=True)
+        # Kept with the logits it belongs to: an op object may be called again on other inputs.
+        self._softmax = (logits, powers / norm)
         picked = shifted[np.arange(len(labels)), labels]
-        return np.asarray((log_norm - picked).mean(), dtype=logits.dtype)
+        return np.asarray((np.log(norm[:, 0]) - picked).mean(), dtype=logits.dtype)
 
     def _residual(self, node):
         """softmax(z) − onehot(y), the per-row derivative of the loss before the 1/N."""
         logits, labels = node.inputs
-        onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[np.arange(logits.shape[0]), labels.cached_data] = 1
-        return softmax(logits, 1) + Tensor.make_const(-onehot)
+        seen, probabilities = getattr(self, "_softmax", (None, None))
+        kept = probabilities if seen is logits.cached_data else None
+        minus_onehot = np.zeros(logits.shape, dtype=logits.dtype)
+        minus_onehot[np.arange(logits.shape[0]), labels.cached_data] = -1
+        return Tensor.make_from_op(Softmax(1), (logits,), kept) + Tensor.make_const(minus_onehot)
 
     def gradient(self, out_grad, node):
         batch = node.inputs[0].shape[0]

@@ -60,7 +60,7 @@ class Summation(LinearOp):
 
     def compute(self, a):
         axes = normalize_axes("summation", self.axes, a.shape)
-        return np.sum(a, axis=axes, keepdims=self.keepdims)
+        return a.sum(axis=axes, keepdims=self.keepdims)
 
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape

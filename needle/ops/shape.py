@@ -98,8 +98,9 @@ class Transpose(LinearOp):
     def compute(self, a):
         if a.ndim < 2:
             raise ValueError(f"transpose: needs at least 2 dimensions, got shape {a.shape}")
-        i, j = (-1, -2) if self.axes is None else self.axes
-        i, j = (normalize_axis("transpose", axis, a.ndim) for axis in (i, j))
+        if self.axes is None:
+            return np.swapaxes(a, -1, -2)
+        i, j = (normalize_axis("transpose", axis, a.ndim) for axis in self.axes)
         return np.swapaxes(a, i, j)
 
     def gradient(self, out_grad, node):

@@ -42,7 +42,13 @@ def test_apply_transforms_without_transforms_returns_the_input_itself(transforms
     assert Dataset(transforms).apply_transforms(x) is x
 
 
-@pytest.mark.parametrize("index", [2, slice(1, 4), np.array([4, 0, 0, 3]), np.array([], dtype=int)])
+INDICES = [
+    2, slice(1, 4), np.array([4, 0, 0, 3]), np.array([], dtype=int), np.array([1, 2, 3]),
+    np.array([1, 2, 4]), np.array([-3, -2, -1]), np.array([3]), np.array([0, 1], dtype=np.uint8),
+]
+
+
+@pytest.mark.parametrize("index", INDICES)
 def test_ndarray_dataset_indexes_every_array_alike(index):
     features = np.arange(15, dtype=np.float32).reshape(5, 3)
     labels = np.array([9, 8, 7, 6, 5], dtype=np.uint8)
@@ -51,6 +57,19 @@ def test_ndarray_dataset_indexes_every_array_alike(index):
     np.testing.assert_array_equal(item[0], features[index])
     np.testing.assert_array_equal(item[1], labels[index])
     assert item[0].dtype == np.float32 and item[1].dtype == np.uint8
+
+
+def test_an_index_array_counting_up_by_one_reads_a_view_and_any_other_a_copy():
+    features = np.arange(15, dtype=np.float32).reshape(5, 3)
+    dataset = NDArrayDataset(features)
+    assert np.shares_memory(dataset[np.arange(1, 4)][0], features)
+    for index in (np.array([1, 3, 2]), np.array([-2, -1]), np.array([0, 2, 3])):
+        assert not np.shares_memory(dataset[index][0], features)
+
+
+def test_an_index_array_running_past_the_end_raises_like_numpy():
+    with pytest.raises(IndexError):
+        NDArrayDataset(np.zeros((5, 3)))[np.array([3, 4, 5])]
 
 
 def test_ndarray_dataset_keeps_its_arrays_without_copying():
