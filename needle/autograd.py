@@ -488,7 +488,9 @@ _shared_scalar_ops = {}
 def _scalar_op(op_class, scalar):
     if type(scalar) is not float or not scalar or scalar != scalar:
         return op_class(scalar)
-    table = _shared_scalar_ops.setdefault(op_class, {})
+    table = _shared_scalar_ops.get(op_class)
+    if table is None:
+        table = _shared_scalar_ops[op_class] = {}
     op = table.get(scalar)
     if op is None:
         if len(table) >= 256:

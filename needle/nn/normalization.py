@@ -6,18 +6,20 @@ from .module import Module, Parameter
 __all__ = ["LayerNorm1d", "BatchNorm1d"]
 
 
+# The elementwise ops broadcast like NumPy (their adjoints sum back to each input's shape), so the
+# statistics (keepdims) and w, b (dim,) enter the arithmetic as they are: no broadcast_to nodes.
+
+
 def _moments(x, axes):
     """(mean, x − mean, biased variance) over `axes`; mean and variance keep `axes` as size 1."""
     mean = ops.mean(x, axes=axes, keepdims=True)
-    centered = x - mean.broadcast_to(x.shape)
+    centered = x - mean
     return mean, centered, ops.mean(centered * centered, axes=axes, keepdims=True)
 
 
 def _scaled(layer, centered, var):
     """w·centered / √(var + eps) + b with the layer's w, b and eps; var (keepdims), w, b broadcast."""
-    shape = centered.shape
-    normed = centered / ops.sqrt(var + layer.eps).broadcast_to(shape)
-    return layer.weight.broadcast_to(shape) * normed + layer.bias.broadcast_to(shape)
+    return layer.weight * (centered / ops.sqrt(var + layer.eps)) + layer.bias
 
 
 class LayerNorm1d(Module):
@@ -65,9 +67,8 @@ class BatchNorm1d(Module):
             mean, centered, var = _moments(x, 0)
             self._update_running(mean.numpy(), var.numpy())
         else:
-            mean = self.running_mean.reshape((1, self.dim))
-            centered = x - mean.broadcast_to(x.shape)
-            var = self.running_var.reshape((1, self.dim))
+            centered = x - self.running_mean
+            var = self.running_var
         return _scaled(self, centered, var)
 
     def _update_running(self, mean, var):

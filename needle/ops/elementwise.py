@@ -49,7 +49,10 @@ class EWiseAdd(LinearOp):
 
     def gradient(self, out_grad, node):
         lhs, rhs = node.inputs
-        return sum_to_shape(out_grad, lhs.shape), sum_to_shape(out_grad, rhs.shape)
+        return (
+            sum_to_shape(out_grad, lhs.shape) if lhs.requires_grad else None,
+            sum_to_shape(out_grad, rhs.shape) if rhs.requires_grad else None,
+        )
 
 
 def add(a, b):
@@ -81,7 +84,11 @@ class EWiseMul(MultilinearOp):
 
     def gradient(self, out_grad, node):
         lhs, rhs = node.inputs
-        return sum_to_shape(out_grad * rhs, lhs.shape), sum_to_shape(out_grad * lhs, rhs.shape)
+        # A constant factor (a dropout mask, a batch) gets no adjoint: its product would be wasted.
+        return (
+            sum_to_shape(out_grad * rhs, lhs.shape) if lhs.requires_grad else None,
+            sum_to_shape(out_grad * lhs, rhs.shape) if rhs.requires_grad else None,
+        )
 
 
 def multiply(a, b):
@@ -163,8 +170,10 @@ class EWiseDiv(TensorOp):
     def gradient(self, out_grad, node):
         lhs, rhs = node.inputs
         grad_lhs = out_grad / rhs
-        grad_rhs = -grad_lhs * node
-        return sum_to_shape(grad_lhs, lhs.shape), sum_to_shape(grad_rhs, rhs.shape)
+        return (
+            sum_to_shape(grad_lhs, lhs.shape) if lhs.requires_grad else None,
+            sum_to_shape(-grad_lhs * node, rhs.shape) if rhs.requires_grad else None,
+        )
 
     def jvp(self, tangents, node):
         lhs, rhs = node.inputs
