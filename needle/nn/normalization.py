@@ -6,20 +6,9 @@ from .module import Module, Parameter
 __all__ = ["LayerNorm1d", "BatchNorm1d"]
 
 
-# The elementwise ops broadcast like NumPy (their adjoints sum back to each input's shape), so the
-# statistics (keepdims) and w, b (dim,) enter the arithmetic as they are: no broadcast_to nodes.
-
-
-def _moments(x, axes):
-    """(mean, x − mean, biased variance) over `axes`; mean and variance keep `axes` as size 1."""
-    mean = ops.mean(x, axes=axes, keepdims=True)
-    centered = x - mean
-    return mean, centered, ops.mean(centered * centered, axes=axes, keepdims=True)
-
-
-def _scaled(layer, centered, var):
-    """w·centered / √(var + eps) + b with the layer's w, b and eps; var (keepdims), w, b broadcast."""
-    return layer.weight * (centered / ops.sqrt(var + layer.eps)) + layer.bias
+def _affine(layer, normed):
+    """w·normed + b with the layer's (dim,) weight and bias, broadcast by the elementwise ops."""
+    return layer.weight * normed + layer.bias
 
 
 class LayerNorm1d(Module):
@@ -38,8 +27,7 @@ class LayerNorm1d(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(f"LayerNorm1d: input of shape {x.shape} does not end in dim={self.dim}")
-        _, centered, var = _moments(x, -1)
-        return _scaled(self, centered, var)
+        return _affine(self, ops.standardize(x, -1, self.eps))
 
 
 class BatchNorm1d(Module):
@@ -64,12 +52,12 @@ class BatchNorm1d(Module):
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"BatchNorm1d: expected input of shape (batch, {self.dim}), got {x.shape}")
         if self.training:
-            mean, centered, var = _moments(x, 0)
-            self._update_running(mean.numpy(), var.numpy())
+            standardize = ops.Standardize(0, self.eps)  # one fused node; it keeps the batch moments
+            normed = standardize(x)
+            self._update_running(*standardize.moments)
         else:
-            centered = x - self.running_mean
-            var = self.running_var
-        return _scaled(self, centered, var)
+            normed = (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
+        return _affine(self, normed)
 
     def _update_running(self, mean, var):
         """EMA of the observed statistics, computed on detached arrays (no graph)."""

@@ -1,4 +1,5 @@
-"""Fused ops for the layers that dominate training: an affine map and softmax cross-entropy.
+"""Fused ops for the layers that dominate training: an affine map, softmax cross-entropy and the
+standardisation inside batch and layer normalisation.
 
 Each replaces a chain of small nodes with one, keeping rules built from needle ops, so the
 adjoints are still differentiable.
@@ -7,10 +8,13 @@ import numpy as np
 
 from ..autograd import Tensor, TensorOp, ZeroTangent
 from .linalg import matmul, weight_gradient
-from .reduction import Softmax, summation
+from .reduction import Softmax, mean, normalize_axes, summation
 from .shape import broadcast_to, sum_to_shape, transpose
 
-__all__ = ["Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy"]
+__all__ = [
+    "Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy", "Standardize", "standardize",
+    "InverseStd", "inverse_std",
+]
 
 
 class Affine(TensorOp):
@@ -113,3 +117,86 @@ class SoftmaxCrossEntropy(TensorOp):
 
 def softmax_cross_entropy(logits, labels):
     return SoftmaxCrossEntropy()(logits, labels)
+
+
+def _moments(name, a, axes):
+    """(mean μ, a − μ, biased variance σ²) of `a` over `axes`; μ and σ² keep the axes as size 1."""
+    axes = normalize_axes(name, axes, a.shape)
+    if any(a.shape[axis] == 0 for axis in axes):
+        raise ValueError(f"{name}: cannot standardise shape {a.shape} over an empty axis (axes {axes})")
+    average = np.mean(a, axis=axes, keepdims=True)
+    centered = a - average
+    return average, centered, np.mean(centered * centered, axis=axes, keepdims=True)
+
+
+class Standardize(TensorOp):
+    """x̂ = (a − μ)·s over `axes`: μ the mean, s = (σ² + eps)^(−1/2), σ² the biased variance.
+
+    The core of batch norm (axes 0) and layer norm (axes −1); same shape and dtype as `a`. The
+    Jacobian is symmetric, so ā = P(ḡ) and ẋ̂ = P(ȧ) with P(v) = s·(v − mean(v) − x̂·mean(v·x̂)),
+    means over `axes`. The forward pass keeps the batch mean and variance in `moments` (for running
+    statistics) and s, which the rules reuse as the data of a recorded `inverse_std` node.
+    """
+
+    def __init__(self, axes, eps=1e-5):
+        self.axes = axes
+        self.eps = eps
+
+    def compute(self, a):
+        average, centered, var = _moments("standardize", a, self.axes)
+        std = np.sqrt(var + self.eps)
+        self.moments = (average, var)
+        self._inverse_std = (a, 1 / std)  # with the input it belongs to: an op may be called again
+        return centered / std
+
+    def _project(self, v, node):
+        (a,) = node.inputs
+        axes = normalize_axes("standardize", self.axes, node.shape)
+        seen, kept = getattr(self, "_inverse_std", (None, None))
+        inverse = Tensor.make_from_op(
+            InverseStd(self.axes, self.eps), (a,), kept if seen is a.cached_data else None
+        )
+        return (v - (mean(v, axes, keepdims=True) + node * mean(v * node, axes, keepdims=True))) * inverse
+
+    def gradient(self, out_grad, node):
+        return self._project(out_grad, node)
+
+    def jvp(self, tangents, node):
+        return self._project(tangents[0], node)
+
+
+def standardize(a, axes, eps=1e-5):
+    return Standardize(axes, eps)(a)
+
+
+class InverseStd(TensorOp):
+    """s = (σ² + eps)^(−1/2) over `axes`, kept as size 1: one over the standard deviation.
+
+    ∂s/∂a = −s²·x̂/n with x̂ = standardize(a) and n the number of entries averaged, so
+    ā = −x̂·ḡ·s²/n and ṡ = −s²·mean(x̂·ȧ).
+    """
+
+    def __init__(self, axes, eps=1e-5):
+        self.axes = axes
+        self.eps = eps
+
+    def compute(self, a):
+        _, _, var = _moments("inverse_std", a, self.axes)
+        return 1 / np.sqrt(var + self.eps)
+
+    def _count(self, shape):
+        return int(np.prod([shape[axis] for axis in normalize_axes("inverse_std", self.axes, shape)]))
+
+    def gradient(self, out_grad, node):
+        (a,) = node.inputs
+        return standardize(a, self.axes, self.eps) * (out_grad * node * node / -self._count(a.shape))
+
+    def jvp(self, tangents, node):
+        (a,) = node.inputs
+        axes = normalize_axes("inverse_std", self.axes, a.shape)
+        standardized = standardize(a, self.axes, self.eps)
+        return -(node * node) * mean(standardized * tangents[0], axes, keepdims=True)
+
+
+def inverse_std(a, axes, eps=1e-5):
+    return InverseStd(axes, eps)(a)

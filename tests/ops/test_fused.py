@@ -1,5 +1,5 @@
-"""Fused ops (affine map, softmax cross-entropy): the case table, agreement with the unfused
-compositions they replace, and errors."""
+"""Fused ops (affine map, softmax cross-entropy, standardisation): the case table, agreement with
+the unfused compositions they replace, and errors."""
 import numpy as np
 import pytest
 
@@ -15,6 +15,16 @@ def np_softmax_cross_entropy(logits, labels):
     shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return np.asarray(-log_probs[np.arange(len(labels)), labels].mean(), dtype=logits.dtype)
+
+
+def np_standardize(a, axes, eps=1e-5):
+    a64 = a.astype(np.float64)
+    centered = a64 - a64.mean(axis=axes, keepdims=True)
+    return (centered / np.sqrt((centered**2).mean(axis=axes, keepdims=True) + eps)).astype(a.dtype)
+
+
+def np_inverse_std(a, axes, eps=1e-5):
+    return (1 / np.sqrt(a.astype(np.float64).var(axis=axes, keepdims=True) + eps)).astype(a.dtype)
 
 
 def logits_and_labels(batch, classes, scale=3.0):
@@ -38,6 +48,13 @@ CASES = [
          grad_inputs=[0], make_inputs=logits_and_labels(5, 4)),
     Case(ndl.softmax_cross_entropy, shapes=[(1, 3), (1,)], numpy=np_softmax_cross_entropy,
          grad_inputs=[0], make_inputs=logits_and_labels(1, 3), name="softmax_cross_entropy[one row]"),
+    Case(ndl.standardize, shapes=[(5, 4)], numpy=np_standardize, kwargs={"axes": 0}),
+    Case(ndl.standardize, shapes=[(3, 4)], numpy=np_standardize, kwargs={"axes": -1}),
+    Case(ndl.standardize, shapes=[(2, 3, 4)], numpy=np_standardize, kwargs={"axes": (0, 2)}),
+    Case(lambda a: ndl.standardize(a, 0) ** 3, shapes=[(4, 3)], numpy=lambda a: np_standardize(a, 0) ** 3,
+         name="standardize[cubed]"),
+    Case(ndl.inverse_std, shapes=[(5, 4)], numpy=np_inverse_std, kwargs={"axes": 0}),
+    Case(ndl.inverse_std, shapes=[(3, 4)], numpy=np_inverse_std, kwargs={"axes": -1, "eps": 0.5}),
 ]
 
 from tests.ops.harness import generic_tests  # noqa: E402
@@ -105,3 +122,51 @@ def test_softmax_cross_entropy_rejects_bad_labels(labels, error, message):
     logits = ndl.Tensor(np.zeros((3, 4), np.float32))
     with pytest.raises(error, match=message):
         ndl.softmax_cross_entropy(logits, ndl.Tensor(labels))
+
+
+def test_standardize_matches_the_composed_batch_norm_arithmetic_with_its_gradients():
+    rng = np.random.default_rng(2)
+    x_fused, x_plain = (ndl.Tensor(rng.standard_normal((6, 4)).astype(np.float32)) for _ in range(2))
+    x_plain.data = x_fused
+    seed = ndl.Tensor(rng.standard_normal((6, 4)).astype(np.float32))
+    (ndl.standardize(x_fused, 0) * seed).sum().backward()
+    mean = ndl.mean(x_plain, 0, keepdims=True)
+    centered = x_plain - mean
+    composed = centered / ndl.sqrt(ndl.mean(centered * centered, 0, keepdims=True) + 1e-5)
+    (composed * seed).sum().backward()
+    np.testing.assert_array_equal(ndl.standardize(x_fused, 0).numpy(), composed.numpy())
+    np.testing.assert_allclose(x_fused.grad.numpy(), x_plain.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_standardize_keeps_the_batch_moments():
+    a = np.random.default_rng(3).standard_normal((7, 3)).astype(np.float32)
+    op = ndl.ops.Standardize(0)
+    op(ndl.Tensor(a))
+    mean, var = op.moments
+    np.testing.assert_allclose(mean, a.mean(axis=0, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(var, a.var(axis=0, keepdims=True), rtol=1e-5)
+
+
+@pytest.mark.parametrize("make_op, make_inputs", [
+    (lambda: ndl.ops.Standardize(0), lambda rng: [rng.standard_normal((4, 3))]),
+    (lambda: ndl.ops.SoftmaxCrossEntropy(),
+     lambda rng: [rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])]),
+])
+def test_an_op_object_called_twice_gives_each_node_its_own_gradient(make_op, make_inputs):
+    """The fused ops keep forward results for their rules; a second call must not leak into the first."""
+    rng = np.random.default_rng(4)
+    op = make_op()
+    first = [ndl.Tensor(a) for a in make_inputs(rng)]
+    out = op(*first)
+    op(*[ndl.Tensor(a) for a in make_inputs(rng)])  # overwrites what the op kept
+    weights = ndl.Tensor(rng.standard_normal(out.shape))  # a plain sum of standardised rows is 0
+    (got,) = ndl.autograd.grad((out * weights).sum(), [first[0]])
+    fresh = [ndl.Tensor(x.numpy()) for x in first]
+    (expected,) = ndl.autograd.grad((make_op()(*fresh) * weights).sum(), [fresh[0]])
+    assert np.abs(expected.numpy()).max() > 0.01
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_standardize_rejects_an_empty_axis():
+    with pytest.raises(ValueError, match=r"standardize: cannot standardise shape \(0, 3\)"):
+        ndl.standardize(ndl.Tensor(np.zeros((0, 3))), 0)
