@@ -85,9 +85,9 @@ def in_fresh_process(module, function, args, warmup_args):
     root = Path(__file__).resolve().parent.parent
 
     def run():
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-        )
+        done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"benchmarks.{module}.{function} failed in its own process:\n{done.stderr}")
         seconds, result = json.loads(done.stdout.splitlines()[-1])
         return seconds, result
 

@@ -551,10 +551,10 @@ def _reverse_sweep(outputs, out_grads, store, wanted=()):
 
     Visits the nodes that receive an adjoint in decreasing creation order, a reverse topological
     order. A node's adjoint is the sum of the partial adjoints sent to it, added up as they arrive
-    and released once passed on. With `store`, each adjoint becomes
-    `node.grad` (needle: overwritten, not accumulated): a leaf keeps the recorded adjoint, so its
-    `.grad` can be differentiated again; an intermediate node keeps its value, detached, since a
-    recorded adjoint usually refers back to the node itself and the cycle would outlive the graph.
+    and released once passed on. With `store`, each adjoint becomes `node.grad` (needle:
+    overwritten, not accumulated): a leaf keeps the recorded adjoint, so its `.grad` can be
+    differentiated again; an intermediate node keeps its value, detached, since a recorded adjoint
+    usually refers back to the node itself and the cycle would outlive the graph.
     """
     pending = {}  # node: the sum of the adjoints sent to it so far
     ready = []  # heap of (-_order, node): the latest-made node with an adjoint comes out first

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from benchmarks import mlp, overhead
+from benchmarks.common import in_fresh_process
 
 
 @pytest.fixture
@@ -42,3 +43,14 @@ def test_every_epoch_implementation_agrees(batch, name):
         pytest.importorskip(name)
     X, y = batch
     np.testing.assert_allclose(mlp.EPOCH[name](X, y, 0.1, 128)(), mlp.numpy_epoch(X, y, 0.1, 128)(), rtol=1e-4)
+
+
+def test_a_run_in_a_fresh_process_reports_its_own_time_and_result():
+    seconds, (value, slope) = in_fresh_process("overhead", "needle_scalar_chain", [200], [10])()
+    assert 0 < seconds < 10
+    np.testing.assert_allclose([value, slope], overhead.floats_scalar_chain(200), rtol=1e-9)
+
+
+def test_a_failing_run_in_a_fresh_process_raises_with_its_error():
+    with pytest.raises(RuntimeError, match="needle_scalar_chain failed in its own process"):
+        in_fresh_process("overhead", "needle_scalar_chain", [-1.5], [10])()
