@@ -22,7 +22,7 @@ class SoftmaxLoss(Module):
             raise ValueError(
                 f"SoftmaxLoss: logits must be (N, k) and labels (N,), got {logits.shape} and {labels.shape}"
             )
-        if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype.kind not in "iu":
             if not np.array_equal(labels, np.round(labels)):
                 raise TypeError(f"SoftmaxLoss: labels must be whole class indices, got {labels.dtype} values")
             labels = labels.astype(np.int64)

@@ -81,20 +81,19 @@ class SoftmaxCrossEntropy(TensorOp):
                 f"softmax_cross_entropy: logits {logits.shape} and labels {labels.shape}: "
                 "expected non-empty logits (N, C) and labels (N,)"
             )
-        if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype.kind not in "iu":
             raise TypeError(f"softmax_cross_entropy: labels must be integers, got {labels.dtype}")
-        low = labels.min() if labels.dtype.kind == "i" else 0  # unsigned labels are never negative
-        if low < 0 or labels.max() >= logits.shape[1]:
-            raise ValueError(
-                f"softmax_cross_entropy: labels must lie in [0, {logits.shape[1]}), "
-                f"got {labels.min()}..{labels.max()}"
-            )
+        if labels.dtype.kind == "i" and labels.min() < 0:  # NumPy would wrap it around
+            raise _label_range_error(logits, labels)
         shifted = logits - logits.max(axis=1, keepdims=True)
+        try:  # a label past the last class fails here
+            picked = shifted[np.arange(len(labels)), labels]
+        except IndexError:
+            raise _label_range_error(logits, labels) from None
         powers = np.exp(shifted)
         norm = powers.sum(axis=1, keepdims=True)
         # Kept with the logits it belongs to: an op object may be called again on other inputs.
         self._softmax = (logits, powers / norm)
-        picked = shifted[np.arange(len(labels)), labels]
         return np.asarray((np.log(norm[:, 0]) - picked).mean(), dtype=logits.dtype)
 
     def _residual(self, node):
@@ -117,6 +116,13 @@ class SoftmaxCrossEntropy(TensorOp):
 
 def softmax_cross_entropy(logits, labels):
     return SoftmaxCrossEntropy()(logits, labels)
+
+
+def _label_range_error(logits, labels):
+    return ValueError(
+        f"softmax_cross_entropy: labels must lie in [0, {logits.shape[1]}), "
+        f"got {labels.min()}..{labels.max()}"
+    )
 
 
 def _moments(name, a, axes):

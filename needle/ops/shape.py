@@ -14,21 +14,22 @@ def sum_to_shape(grad, shape):
 
     The adjoint of broadcasting: leading axes are summed away, stretched size-1 axes summed and kept.
     """
+    grad_shape = grad.shape
     shape = tuple(shape)
-    if grad.shape == shape:
+    if grad_shape == shape:
         return grad
-    lead = len(grad.shape) - len(shape)
+    lead = len(grad_shape) - len(shape)
     if lead < 0:
-        raise ValueError(f"sum_to_shape: cannot reduce {grad.shape} to the larger rank of {shape}")
-    stretched = tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
-    )
+        raise ValueError(f"sum_to_shape: cannot reduce {grad_shape} to the larger rank of {shape}")
+    stretched = []
     for i, size in enumerate(shape):
-        if size != 1 and grad.shape[lead + i] != size:
-            raise ValueError(f"sum_to_shape: {grad.shape} does not broadcast from {shape}")
+        if size != grad_shape[lead + i]:
+            if size != 1:
+                raise ValueError(f"sum_to_shape: {grad_shape} does not broadcast from {shape}")
+            stretched.append(lead + i)
     if not lead:  # one node: stretched axes summed and kept
-        return summation(grad, stretched, keepdims=True)
-    grad = summation(grad, tuple(range(lead)) + stretched)
+        return summation(grad, tuple(stretched), keepdims=True)
+    grad = summation(grad, tuple(range(lead)) + tuple(stretched))
     return reshape(grad, shape) if grad.shape != shape else grad
 
 

@@ -116,7 +116,10 @@ def test_linear_errors_name_the_shapes(shapes, message):
 @pytest.mark.parametrize("labels, error, message", [
     (np.array([0, 1]), ValueError, r"logits \(3, 4\) and labels \(2,\)"),
     (np.array([0.0, 1.0, 2.0]), TypeError, "labels must be integers"),
-    (np.array([0, 4, 1]), ValueError, r"labels must lie in \[0, 4\)"),
+    (np.array([0, 4, 1]), ValueError, r"labels must lie in \[0, 4\), got 0..4"),
+    (np.array([0, -1, 1]), ValueError, r"labels must lie in \[0, 4\), got -1..1"),
+    (np.array([0, 9, 1], dtype=np.uint8), ValueError, r"labels must lie in \[0, 4\), got 0..9"),
+    (np.array([True, False, True]), TypeError, "labels must be integers"),
 ])
 def test_softmax_cross_entropy_rejects_bad_labels(labels, error, message):
     logits = ndl.Tensor(np.zeros((3, 4), np.float32))
