@@ -351,6 +351,23 @@ def test_grad_with_out_grad_is_a_vector_jacobian_product():
     np.testing.assert_allclose(g.numpy(), 2 * x.numpy() * u.numpy())
 
 
+def test_grad_of_several_outputs_where_one_feeds_another_sums_every_path():
+    x = Tensor([1.0, 2.0])
+    y = x * 3.0
+    z = y * y  # made after y, so the sweep must finish z before it passes y's adjoint on
+    g = ndl.autograd.grad([z, y, z], x, out_grad=[Tensor([1.0, 1.0]), Tensor([2.0, 2.0]), Tensor([1.0, 1.0])])
+    np.testing.assert_allclose(g.numpy(), 2 * (2 * 9 * x.numpy()) + 2 * 3)
+
+
+def test_backward_reaches_a_leaf_made_after_the_nodes_that_do_not_use_it():
+    early = Tensor([1.0, 2.0])
+    a = early * 2.0
+    late = Tensor([3.0, 4.0])  # made after `a`: creation order still puts it before its users
+    (a * late + late).sum().backward()
+    np.testing.assert_allclose(late.grad.numpy(), early.numpy() * 2.0 + 1)
+    np.testing.assert_allclose(early.grad.numpy(), late.numpy() * 2.0)
+
+
 def test_seed_example_value_and_gradients():
     x1, x2 = Tensor(2.0), Tensor(5.0)
     f = ndl.log(x1) + x1 * x2 - ndl.sin(x2)
