@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Tensor, TensorOp, ZeroTangent
 from .linalg import matmul, weight_gradient
-from .reduction import Softmax, mean, normalize_axes, summation
+from .reduction import Softmax, _check_nonempty, mean, normalize_axes, summation
 from .shape import broadcast_to, sum_to_shape, transpose
 
 __all__ = [
@@ -128,8 +128,7 @@ def _label_range_error(logits, labels):
 def _moments(name, a, axes):
     """(mean μ, a − μ, biased variance σ²) of `a` over `axes`; μ and σ² keep the axes as size 1."""
     axes = normalize_axes(name, axes, a.shape)
-    if any(a.shape[axis] == 0 for axis in axes):
-        raise ValueError(f"{name}: cannot standardise shape {a.shape} over an empty axis (axes {axes})")
+    _check_nonempty(name, a.shape, axes)
     average = np.mean(a, axis=axes, keepdims=True)
     centered = a - average
     return average, centered, np.mean(centered * centered, axis=axes, keepdims=True)
