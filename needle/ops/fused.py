@@ -68,6 +68,13 @@ def linear(x, weight, bias=None):
     return Affine()(x, weight, bias)
 
 
+def _kept_for(op, name, array):
+    """What `op.compute` kept under `name` (a pair: its input array, the result), if that input was
+    `array`; None when the op has since run on another input, so the caller computes it again."""
+    seen, result = getattr(op, name, (None, None))
+    return result if seen is array else None
+
+
 class SoftmaxCrossEntropy(TensorOp):
     """Mean over the batch of logsumexp(z_i) − z_i[y_i]: logits (N, C), integer labels (N,) -> ().
 
@@ -99,8 +106,7 @@ class SoftmaxCrossEntropy(TensorOp):
     def _residual(self, node):
         """softmax(z) − onehot(y), the per-row derivative of the loss before the 1/N."""
         logits, labels = node.inputs
-        seen, probabilities = getattr(self, "_softmax", (None, None))
-        kept = probabilities if seen is logits.cached_data else None
+        kept = _kept_for(self, "_softmax", logits.cached_data)
         minus_onehot = np.zeros(logits.shape, dtype=logits.dtype)
         minus_onehot[np.arange(logits.shape[0]), labels.cached_data] = -1
         return Tensor.make_from_op(Softmax(1), (logits,), kept) + Tensor.make_const(minus_onehot)
@@ -157,10 +163,8 @@ class Standardize(TensorOp):
     def _project(self, v, node):
         (a,) = node.inputs
         axes = normalize_axes("standardize", self.axes, node.shape)
-        seen, kept = getattr(self, "_inverse_std", (None, None))
-        inverse = Tensor.make_from_op(
-            InverseStd(self.axes, self.eps), (a,), kept if seen is a.cached_data else None
-        )
+        kept = _kept_for(self, "_inverse_std", a.cached_data)
+        inverse = Tensor.make_from_op(InverseStd(self.axes, self.eps), (a,), kept)
         return (v - (mean(v, axes, keepdims=True) + node * mean(v * node, axes, keepdims=True))) * inverse
 
     def gradient(self, out_grad, node):
