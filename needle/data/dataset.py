@@ -54,9 +54,12 @@ class NDArrayDataset(Dataset):
 
 
 def _counts_up_by_one(index, length):
-    """Whether `index` is an integer array k, k+1, …, m within [0, length): a slice in disguise."""
+    """Whether `index` is an integer array k, k+1, …, m within [0, length): a slice in disguise.
+
+    Integers that strictly increase and span exactly size − 1 are consecutive.
+    """
     return (
         type(index) is np.ndarray and index.ndim == 1 and index.size > 1
-        and index.dtype.kind in "iu" and index[1] - index[0] == 1
-        and 0 <= index[0] and index[-1] < length and bool((np.diff(index) == 1).all())
+        and index.dtype.kind in "iu" and 0 <= index[0] and index[-1] < length
+        and index[-1] - index[0] == index.size - 1 and bool((index[1:] > index[:-1]).all())
     )

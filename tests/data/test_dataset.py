@@ -63,7 +63,8 @@ def test_an_index_array_counting_up_by_one_reads_a_view_and_any_other_a_copy():
     features = np.arange(15, dtype=np.float32).reshape(5, 3)
     dataset = NDArrayDataset(features)
     assert np.shares_memory(dataset[np.arange(1, 4)][0], features)
-    for index in (np.array([1, 3, 2]), np.array([-2, -1]), np.array([0, 2, 3])):
+    for index in (np.array([1, 3, 2]), np.array([-2, -1]), np.array([0, 2, 3]), np.array([0, 2, 1, 3]),
+                  np.array([1, 2, 2, 4])):
         assert not np.shares_memory(dataset[index][0], features)
 
 
