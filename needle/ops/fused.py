@@ -7,13 +7,13 @@ adjoints are still differentiable.
 import numpy as np
 
 from ..autograd import Tensor, TensorOp, ZeroTangent
-from .linalg import matmul, weight_gradient
+from .linalg import input_gradient, matmul, weight_gradient
 from .reduction import Softmax, _check_nonempty, mean, normalize_axes, summation
-from .shape import broadcast_to, sum_to_shape, transpose
+from .shape import broadcast_to, sum_to_shape
 
 __all__ = [
-    "Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy", "Standardize", "standardize",
-    "InverseStd", "inverse_std",
+    "Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy", "SoftmaxCrossEntropyDerivative",
+    "softmax_cross_entropy_derivative", "Standardize", "standardize", "InverseStd", "inverse_std",
 ]
 
 
@@ -43,7 +43,7 @@ class Affine(TensorOp):
         grad_x = grad_weight = grad_bias = None
         # Only the adjoints someone needs: the input batch's would cost a whole product.
         if x.requires_grad:
-            grad_x = matmul(out_grad, transpose(weight))
+            grad_x = input_gradient(out_grad, weight)
         if weight.requires_grad:
             grad_weight = weight_gradient(x, out_grad)
         if bias.requires_grad:
@@ -78,56 +78,98 @@ def _kept_for(op, name, array):
 class SoftmaxCrossEntropy(TensorOp):
     """Mean over the batch of logsumexp(z_i) − z_i[y_i]: logits (N, C), integer labels (N,) -> ().
 
-    Stable (the row max is subtracted). z̄ = ḡ·(softmax(z) − onehot(y)) / N; labels get no adjoint.
-    The forward pass keeps softmax(z), which the rules reuse as the data of a recorded softmax node.
+    Stable (the row max is subtracted). z̄ = ḡ·(softmax(z) − onehot(y)) / N: one
+    `SoftmaxCrossEntropyDerivative` node times ḡ, over the softmax the forward pass kept. Labels
+    get no adjoint.
     """
 
     def compute(self, logits, labels):
-        if logits.ndim != 2 or labels.shape != logits.shape[:1] or 0 in logits.shape:
-            raise ValueError(
-                f"softmax_cross_entropy: logits {logits.shape} and labels {labels.shape}: "
-                "expected non-empty logits (N, C) and labels (N,)"
-            )
-        if labels.dtype.kind not in "iu":
-            raise TypeError(f"softmax_cross_entropy: labels must be integers, got {labels.dtype}")
-        if labels.dtype.kind == "i" and labels.min() < 0:  # NumPy would wrap it around
-            raise _label_range_error(logits, labels)
+        _check_logits_and_labels("softmax_cross_entropy", logits, labels)
         shifted = logits - logits.max(axis=1, keepdims=True)
         try:  # a label past the last class fails here
             picked = shifted[np.arange(len(labels)), labels]
         except IndexError:
-            raise _label_range_error(logits, labels) from None
+            raise _label_range_error("softmax_cross_entropy", logits, labels) from None
         powers = np.exp(shifted)
         norm = powers.sum(axis=1, keepdims=True)
         # Kept with the logits it belongs to: an op object may be called again on other inputs.
         self._softmax = (logits, powers / norm)
         return np.asarray((np.log(norm[:, 0]) - picked).mean(), dtype=logits.dtype)
 
-    def _residual(self, node):
-        """softmax(z) − onehot(y), the per-row derivative of the loss before the 1/N."""
-        logits, labels = node.inputs
-        kept = _kept_for(self, "_softmax", logits.cached_data)
-        minus_onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        minus_onehot[np.arange(logits.shape[0]), labels.cached_data] = -1
-        return Tensor.make_from_op(Softmax(1), (logits,), kept) + Tensor.make_const(minus_onehot)
+    def _derivative(self, node):
+        """∂ℓ/∂z as one node, over the softmax the forward pass kept (if it was of these logits)."""
+        return SoftmaxCrossEntropyDerivative(getattr(self, "_softmax", None))(*node.inputs)
 
     def gradient(self, out_grad, node):
-        batch = node.inputs[0].shape[0]
-        return self._residual(node) * (out_grad / batch), None
+        return self._derivative(node) * out_grad, None
 
     def jvp(self, tangents, node):
-        batch = node.inputs[0].shape[0]
-        return summation(self._residual(node) * tangents[0]) / batch
+        return summation(self._derivative(node) * tangents[0])
 
 
 def softmax_cross_entropy(logits, labels):
     return SoftmaxCrossEntropy()(logits, labels)
 
 
-def _label_range_error(logits, labels):
+class SoftmaxCrossEntropyDerivative(TensorOp):
+    """∂ℓ/∂z = (softmax(z) − onehot(y)) / N of the mean softmax cross-entropy ℓ: logits (N, C),
+    integer labels (N,) -> (N, C).
+
+    Its rules are softmax's over N (the one-hot is constant; labels get no adjoint):
+    z̄ = s·(v − Σ v·s)/N and ż ↦ s·(ż − Σ ż·s)/N, row sums, s = softmax(z).
+    `kept`: (logits, softmax(logits)) from the loss's forward pass, used when the logits match.
+    """
+
+    def __init__(self, kept=None):
+        if kept is not None:
+            self._softmax = kept
+
+    def compute(self, logits, labels):
+        _check_logits_and_labels("softmax_cross_entropy_derivative", logits, labels)
+        probs = _kept_for(self, "_softmax", logits)
+        if probs is None:
+            probs = Softmax(1).compute(logits)
+            self._softmax = (logits, probs)
+        batch = len(labels)
+        derivative = probs / batch
+        try:
+            derivative[np.arange(batch), labels] -= 1 / batch
+        except IndexError:
+            raise _label_range_error("softmax_cross_entropy_derivative", logits, labels) from None
+        return derivative
+
+    def _softmax_node(self, node):
+        """softmax(z) as a recorded node whose data is the softmax this op used."""
+        logits = node.inputs[0]
+        return Tensor.make_from_op(Softmax(1), (logits,), _kept_for(self, "_softmax", logits.cached_data))
+
+    def gradient(self, out_grad, node):
+        return Softmax(1).gradient(out_grad / node.shape[0], self._softmax_node(node)), None
+
+    def jvp(self, tangents, node):
+        return Softmax(1).jvp((tangents[0] / node.shape[0],), self._softmax_node(node))
+
+
+def softmax_cross_entropy_derivative(logits, labels):
+    return SoftmaxCrossEntropyDerivative()(logits, labels)
+
+
+def _check_logits_and_labels(name, logits, labels):
+    """Non-empty logits (N, C) and integer labels (N,), none negative (NumPy would wrap it around)."""
+    if logits.ndim != 2 or labels.shape != logits.shape[:1] or 0 in logits.shape:
+        raise ValueError(
+            f"{name}: logits {logits.shape} and labels {labels.shape}: "
+            "expected non-empty logits (N, C) and labels (N,)"
+        )
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: labels must be integers, got {labels.dtype}")
+    if labels.dtype.kind == "i" and labels.min() < 0:
+        raise _label_range_error(name, logits, labels)
+
+
+def _label_range_error(name, logits, labels):
     return ValueError(
-        f"softmax_cross_entropy: labels must lie in [0, {logits.shape[1]}), "
-        f"got {labels.min()}..{labels.max()}"
+        f"{name}: labels must lie in [0, {logits.shape[1]}), got {labels.min()}..{labels.max()}"
     )
 
 

@@ -22,31 +22,57 @@ def _shape_problem(lhs, rhs):
 
 
 class MatMul(MultilinearOp):
-    """a @ b: (..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast. Ā = Z̄ Bᵀ, B̄ = Aᵀ Z̄.
+    """op(a) @ op(b): (..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast, where op swaps
+    the last two axes of an operand whose flag is set. Ā = Z̄ Bᵀ, B̄ = Aᵀ Z̄ without flags.
 
-    Both operands have 2 or more dimensions here; `matmul` turns vectors into matrices first.
+    Both operands have 2 or more dimensions here; `matmul` turns vectors into matrices first. The
+    flags let the rules multiply by a transpose without a Transpose node (BLAS reads it as it lies).
     """
+
+    def __init__(self, transpose_a=False, transpose_b=False):
+        self.transpose_a = transpose_a
+        self.transpose_b = transpose_b
 
     def compute(self, a, b):
         if a.ndim < 2 or b.ndim < 2:
             raise ValueError(f"matmul: {a.shape} @ {b.shape}: MatMul takes 2 or more dimensions each")
+        left = a.swapaxes(-1, -2) if self.transpose_a else a
+        right = b.swapaxes(-1, -2) if self.transpose_b else b
         try:
-            return np.matmul(a, b)
+            return np.matmul(left, right)
         except ValueError:
-            raise ValueError(f"matmul: {a.shape} @ {b.shape}: {_shape_problem(a.shape, b.shape)}") from None
+            written = f"{a.shape}{'.T' * self.transpose_a} @ {b.shape}{'.T' * self.transpose_b}"
+            raise ValueError(f"matmul: {written}: {_shape_problem(left.shape, right.shape)}") from None
 
     def gradient(self, out_grad, node):
+        # With A' = op(A) and B' = op(B), the adjoints of A' and B' are Z̄ B'ᵀ and A'ᵀ Z̄. An unflagged
+        # operand's adjoint is its primed one's; a flagged one's is the transpose, Ā = B' Z̄ᵀ or
+        # B̄ = Z̄ᵀ A'. Each is again one product with flags.
         lhs, rhs = node.inputs
+        flip_a, flip_b = self.transpose_a, self.transpose_b
         grad_lhs = grad_rhs = None
         # Only the adjoints someone needs: the input batch's would cost a whole product.
         if lhs.requires_grad:
-            grad_lhs = sum_to_shape(matmul(out_grad, transpose(rhs)), lhs.shape)
+            if flip_a:
+                grad_lhs = MatMul(flip_b, True)(rhs, out_grad)
+            else:
+                grad_lhs = MatMul(False, not flip_b)(out_grad, rhs)
+            grad_lhs = sum_to_shape(grad_lhs, lhs.shape)
         if rhs.requires_grad:
-            if rhs.ndim == 2:
+            if flip_b:
+                grad_rhs = sum_to_shape(MatMul(True, flip_a)(out_grad, lhs), rhs.shape)
+            elif rhs.ndim == 2 and not flip_a:
                 grad_rhs = weight_gradient(lhs, out_grad)
             else:
-                grad_rhs = sum_to_shape(matmul(transpose(lhs), out_grad), rhs.shape)
+                grad_rhs = sum_to_shape(MatMul(not flip_a, False)(lhs, out_grad), rhs.shape)
         return grad_lhs, grad_rhs
+
+
+def input_gradient(out_grad, weight):
+    """x̄ = ȳ Wᵀ for y = x @ W with a matrix W: ȳ (..., m), W (k, m) -> (..., k)."""
+    if out_grad.ndim == 1:
+        return matmul(out_grad, transpose(weight))
+    return MatMul(transpose_b=True)(out_grad, weight)
 
 
 def weight_gradient(x, out_grad):
@@ -58,7 +84,7 @@ def weight_gradient(x, out_grad):
     if x.ndim != 2:
         x = reshape(x, (-1, x.shape[-1]))
         out_grad = reshape(out_grad, (-1, out_grad.shape[-1]))
-    return matmul(transpose(x), out_grad)
+    return MatMul(transpose_a=True)(x, out_grad)
 
 
 def matmul(a, b):

@@ -17,6 +17,13 @@ def np_softmax_cross_entropy(logits, labels):
     return np.asarray(-log_probs[np.arange(len(labels)), labels].mean(), dtype=logits.dtype)
 
 
+def np_softmax_cross_entropy_derivative(logits, labels):
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    probs[np.arange(len(labels)), labels] -= 1
+    return (probs / len(labels)).astype(logits.dtype)
+
+
 def np_standardize(a, axes, eps=1e-5):
     a64 = a.astype(np.float64)
     centered = a64 - a64.mean(axis=axes, keepdims=True)
@@ -48,6 +55,8 @@ CASES = [
          grad_inputs=[0], make_inputs=logits_and_labels(5, 4)),
     Case(ndl.softmax_cross_entropy, shapes=[(1, 3), (1,)], numpy=np_softmax_cross_entropy,
          grad_inputs=[0], make_inputs=logits_and_labels(1, 3), name="softmax_cross_entropy[one row]"),
+    Case(ndl.softmax_cross_entropy_derivative, shapes=[(5, 4), (5,)], numpy=np_softmax_cross_entropy_derivative,
+         grad_inputs=[0], make_inputs=logits_and_labels(5, 4)),
     Case(ndl.standardize, shapes=[(5, 4)], numpy=np_standardize, kwargs={"axes": 0}),
     Case(ndl.standardize, shapes=[(3, 4)], numpy=np_standardize, kwargs={"axes": -1}),
     Case(ndl.standardize, shapes=[(2, 3, 4)], numpy=np_standardize, kwargs={"axes": (0, 2)}),
@@ -83,6 +92,16 @@ def test_softmax_cross_entropy_matches_logsumexp_minus_true_logit():
     composed = (ndl.logsumexp(logits, axes=1) - (logits * onehot).sum(axes=1)).sum() / 8
     np.testing.assert_allclose(loss.numpy(), composed.numpy(), rtol=1e-6)
     assert loss.shape == () and loss.dtype == np.float32
+
+
+def test_softmax_cross_entropy_adjoint_is_its_derivative_node_times_the_seed_over_the_kept_softmax():
+    logits = ndl.Tensor(np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32))
+    loss = ndl.softmax_cross_entropy(logits, ndl.Tensor(np.array([0, 2, 1, 1])))
+    (adjoint,) = ndl.autograd.grad(loss, [logits], create_graph=True)
+    derivative, seed = adjoint.inputs
+    assert isinstance(adjoint.op, ndl.ops.EWiseMul) and seed.shape == ()
+    assert isinstance(derivative.op, ndl.ops.SoftmaxCrossEntropyDerivative)
+    assert derivative.op._softmax is loss.op._softmax  # the forward's softmax, not computed again
 
 
 def test_softmax_cross_entropy_is_exact_for_huge_logits():
@@ -121,10 +140,11 @@ def test_linear_errors_name_the_shapes(shapes, message):
     (np.array([0, 9, 1], dtype=np.uint8), ValueError, r"labels must lie in \[0, 4\), got 0..9"),
     (np.array([True, False, True]), TypeError, "labels must be integers"),
 ])
-def test_softmax_cross_entropy_rejects_bad_labels(labels, error, message):
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "softmax_cross_entropy_derivative"])
+def test_softmax_cross_entropy_and_its_derivative_reject_bad_labels(name, labels, error, message):
     logits = ndl.Tensor(np.zeros((3, 4), np.float32))
-    with pytest.raises(error, match=message):
-        ndl.softmax_cross_entropy(logits, ndl.Tensor(labels))
+    with pytest.raises(error, match=f"^{name}: {message}"):
+        getattr(ndl, name)(logits, ndl.Tensor(labels))
 
 
 def test_standardize_matches_the_composed_batch_norm_arithmetic_with_its_gradients():
@@ -153,6 +173,8 @@ def test_standardize_keeps_the_batch_moments():
 @pytest.mark.parametrize("make_op, make_inputs", [
     (lambda: ndl.ops.Standardize(0), lambda rng: [rng.standard_normal((4, 3))]),
     (lambda: ndl.ops.SoftmaxCrossEntropy(),
+     lambda rng: [rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])]),
+    (lambda: ndl.ops.SoftmaxCrossEntropyDerivative(),
      lambda rng: [rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])]),
 ])
 def test_an_op_object_called_twice_gives_each_node_its_own_gradient(make_op, make_inputs):

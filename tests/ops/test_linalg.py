@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import needle as ndl
+from needle.ops import MatMul
 from needle.testing import check_gradients
 from tests.ops.case import Case
 from tests.strategies import broadcastable_shapes, float32_arrays
@@ -27,6 +28,21 @@ CASES = [
     Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[0],
          name="matmul[2x3x4-4x2,batch_only]"),
     Case(lambda a: ndl.matmul(a, a), shapes=[(3, 3)], numpy=lambda a: a @ a, name="matmul_square"),
+    # The products with a transposed operand that the rules use in place of a Transpose node.
+    *[
+        Case(
+            lambda a, b, flags=flags: MatMul(*flags)(a, b), shapes=shapes,
+            numpy=lambda a, b, flags=flags: np.matmul(*(np.swapaxes(x, -1, -2) if flip else x
+                                                        for x, flip in zip((a, b), flags))),
+            name=f"matmul_transposed[{flags[0]:d}{flags[1]:d},{name}]",
+        )
+        for flags in ((True, False), (False, True), (True, True))
+        for name, shapes in (
+            ("matrices", [(4, 3) if flags[0] else (3, 4), (5, 4) if flags[1] else (4, 5)]),
+            ("broadcast", [(2, 1) + ((4, 3) if flags[0] else (3, 4)), (2,) + ((5, 4) if flags[1] else (4, 5))]),
+            ("batch_by_matrix", [(2,) + ((4, 3) if flags[0] else (3, 4)), (5, 4) if flags[1] else (4, 5)]),
+        )
+    ],
 ]
 
 
@@ -54,6 +70,23 @@ def test_shape_errors_name_op_and_original_shapes(lhs, rhs, message):
         return
     with pytest.raises(ValueError, match=message):
         ndl.matmul(a, b)
+
+
+def test_transposed_operand_is_marked_in_the_shape_error():
+    a = ndl.Tensor(np.zeros((4, 3), np.float32))
+    b = ndl.Tensor(np.zeros((5, 6), np.float32))
+    with pytest.raises(ValueError, match=r"^matmul: \(4, 3\)\.T @ \(5, 6\): inner sizes 4 and 5 differ$"):
+        MatMul(transpose_a=True)(a, b)
+
+
+def test_rules_multiply_by_transposes_without_transpose_nodes():
+    rng = np.random.default_rng(0)
+    x = ndl.Tensor(rng.standard_normal((3, 4)).astype(np.float32))
+    w = ndl.Tensor(rng.standard_normal((4, 5)).astype(np.float32))
+    grad_x, grad_w = ndl.autograd.grad(ndl.matmul(x, w), [x, w], create_graph=True)
+    for adjoint in (grad_x, grad_w):
+        assert isinstance(adjoint.op, MatMul)
+        assert not any(isinstance(node.op, ndl.ops.Transpose) for node in ndl.autograd.find_topo_sort([adjoint]))
 
 
 def test_matmul_class_rejects_vectors_itself():
