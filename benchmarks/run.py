@@ -40,7 +40,8 @@ def mlp_epoch(repeats, data):
     X, y = data
     impls = available(mlp.EPOCH)
     runners = {name: built_then_timed(build, X, y, 0.1, 128) for name, build in impls.items()}
-    medians = interleaved_medians(runners, repeats)
+    # An epoch is short (~0.05 s): three rounds per repeat keep a burst of noise out of the median.
+    medians = interleaved_medians(runners, repeats * 3)
     rows = []
     for name, (seconds, final_loss) in medians.items():
         # Peak memory of the epoch as Python's tracer sees it: NumPy buffers and Python objects.
@@ -95,7 +96,7 @@ def resnet_epoch(repeats, data):
     X, y = data
     impls = available(resnet.RESNET)
     runners = {name: built_then_timed(build, X, y) for name, build in impls.items()}
-    medians = interleaved_medians(runners, max(1, repeats // 2))
+    medians = interleaved_medians(runners, repeats)
     rows = [
         {"impl": name, "seconds": seconds, "mean_loss": loss}
         for name, (seconds, loss) in medians.items()
