@@ -94,7 +94,7 @@ class SoftmaxCrossEntropy(TensorOp):
         norm = powers.sum(axis=1, keepdims=True)
         # Kept with the logits it belongs to: an op object may be called again on other inputs.
         self._softmax = (logits, powers / norm)
-        return np.asarray((np.log(norm[:, 0]) - picked).mean(), dtype=logits.dtype)
+        return (np.log(norm[:, 0]) - picked).sum() / len(labels)  # a NumPy scalar of the logits' dtype
 
     def _derivative(self, node):
         """∂ℓ/∂z as one node, over the softmax the forward pass kept (if it was of these logits)."""
