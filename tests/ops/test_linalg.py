@@ -1,4 +1,5 @@
-"""Case table and properties for matmul: vectors, batches and broadcast batch dimensions."""
+"""Case table and properties for matmul: vectors, batches, broadcast batch dimensions, and the
+products with a transposed operand that its rules use."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,6 +10,21 @@ from needle.ops import MatMul
 from needle.testing import check_gradients
 from tests.ops.case import Case
 from tests.strategies import broadcastable_shapes, float32_arrays
+
+
+def transposed_case(flags, name, lhs, rhs):
+    """A row for `MatMul(*flags)`: it multiplies `lhs` @ `rhs` shapes, each stored transposed where flagged."""
+    def stored(shape, flip):
+        return shape[:-2] + (shape[-1], shape[-2]) if flip else shape
+
+    def reference(a, b):
+        return np.matmul(*(np.swapaxes(x, -1, -2) if flip else x for x, flip in zip((a, b), flags)))
+
+    return Case(
+        lambda a, b: MatMul(*flags)(a, b), shapes=[stored(lhs, flags[0]), stored(rhs, flags[1])],
+        numpy=reference, name=f"matmul_transposed[{flags[0]:d}{flags[1]:d},{name}]",
+    )
+
 
 CASES = [
     Case(ndl.matmul, shapes=[(3, 4), (4, 5)], numpy=np.matmul),
@@ -30,17 +46,12 @@ CASES = [
     Case(lambda a: ndl.matmul(a, a), shapes=[(3, 3)], numpy=lambda a: a @ a, name="matmul_square"),
     # The products with a transposed operand that the rules use in place of a Transpose node.
     *[
-        Case(
-            lambda a, b, flags=flags: MatMul(*flags)(a, b), shapes=shapes,
-            numpy=lambda a, b, flags=flags: np.matmul(*(np.swapaxes(x, -1, -2) if flip else x
-                                                        for x, flip in zip((a, b), flags))),
-            name=f"matmul_transposed[{flags[0]:d}{flags[1]:d},{name}]",
-        )
+        transposed_case(flags, name, lhs, rhs)
         for flags in ((True, False), (False, True), (True, True))
-        for name, shapes in (
-            ("matrices", [(4, 3) if flags[0] else (3, 4), (5, 4) if flags[1] else (4, 5)]),
-            ("broadcast", [(2, 1) + ((4, 3) if flags[0] else (3, 4)), (2,) + ((5, 4) if flags[1] else (4, 5))]),
-            ("batch_by_matrix", [(2,) + ((4, 3) if flags[0] else (3, 4)), (5, 4) if flags[1] else (4, 5)]),
+        for name, lhs, rhs in (
+            ("matrices", (3, 4), (4, 5)),
+            ("broadcast", (2, 1, 3, 4), (2, 4, 5)),
+            ("batch_by_matrix", (2, 3, 4), (4, 5)),
         )
     ],
 ]
