@@ -6,7 +6,7 @@ derivatives are 0. Comparisons return bool masks and record no graph (`different
 import numpy as np
 
 from ..autograd import Tensor, TensorOp
-from .elementwise import python_scalar
+from .elementwise import ElementwiseFunction, python_scalar
 from .shape import sum_to_shape
 
 __all__ = [
@@ -104,7 +104,7 @@ def where(condition, a, b):
     return Where()(condition, a, b)
 
 
-class Clip(TensorOp):
+class Clip(ElementwiseFunction):
     """a limited to [min, max] elementwise (a missing bound is open); if min > max, every entry is max.
 
     The adjoint passes only strictly inside, min < a < max; it is 0 at and beyond the bounds.
@@ -119,20 +119,16 @@ class Clip(TensorOp):
     def compute(self, a):
         return np.clip(a, self.low, self.high)
 
-    def _inside(self, node, dtype):
+    def scale_by_derivative(self, v, node):
+        # A bool mask, as in ReLU: multiplying by it keeps v's dtype.
         a = node.inputs[0].cached_data
-        inside = np.ones(a.shape, dtype=bool)
-        if self.low is not None:
-            inside &= a > self.low
-        if self.high is not None:
-            inside &= a < self.high
-        return Tensor.make_const(inside.astype(dtype))
-
-    def gradient(self, out_grad, node):
-        return out_grad * self._inside(node, out_grad.dtype)
-
-    def jvp(self, tangents, node):
-        return tangents[0] * self._inside(node, tangents[0].dtype)
+        if self.low is None:
+            inside = a < self.high
+        elif self.high is None:
+            inside = a > self.low
+        else:
+            inside = (a > self.low) & (a < self.high)
+        return v * Tensor.make_const(inside)
 
 
 def clip(a, min=None, max=None):  # noqa: A002  (PyTorch's names for the bounds)
