@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Tensor, TensorOp, ZeroTangent
 from .linalg import input_gradient, matmul, weight_gradient
-from .reduction import Softmax, _check_nonempty, mean, normalize_axes, summation
+from .reduction import Softmax, _check_nonempty, _reduced_count, mean, normalize_axes, summation
 from .shape import broadcast_to, sum_to_shape
 
 __all__ = [
@@ -204,10 +204,10 @@ class Standardize(TensorOp):
 
     def _project(self, v, node):
         (a,) = node.inputs
-        axes = normalize_axes("standardize", self.axes, node.shape)
         kept = _kept_for(self, "_inverse_std", a.cached_data)
         inverse = Tensor.make_from_op(InverseStd(self.axes, self.eps), (a,), kept)
-        return (v - (mean(v, axes, keepdims=True) + node * mean(v * node, axes, keepdims=True))) * inverse
+        moment_parts = mean(v, self.axes, keepdims=True) + node * mean(v * node, self.axes, keepdims=True)
+        return (v - moment_parts) * inverse
 
     def gradient(self, out_grad, node):
         return self._project(out_grad, node)
@@ -236,7 +236,7 @@ class InverseStd(TensorOp):
         return 1 / np.sqrt(var + self.eps)
 
     def _count(self, shape):
-        return int(np.prod([shape[axis] for axis in normalize_axes("inverse_std", self.axes, shape)]))
+        return _reduced_count(shape, normalize_axes("inverse_std", self.axes, shape))
 
     def gradient(self, out_grad, node):
         (a,) = node.inputs
@@ -244,9 +244,8 @@ class InverseStd(TensorOp):
 
     def jvp(self, tangents, node):
         (a,) = node.inputs
-        axes = normalize_axes("inverse_std", self.axes, a.shape)
         standardized = standardize(a, self.axes, self.eps)
-        return -(node * node) * mean(standardized * tangents[0], axes, keepdims=True)
+        return -(node * node) * mean(standardized * tangents[0], self.axes, keepdims=True)
 
 
 def inverse_std(a, axes, eps=1e-5):

@@ -3,6 +3,8 @@
 The exponential ones subtract the max first, so they are exact for inputs as large as 1e10.
 This module defines `max`; it never uses the builtin of that name.
 """
+import math
+
 import numpy as np
 
 from ..autograd import LinearOp, Tensor, TensorOp
@@ -41,6 +43,11 @@ def normalize_axes(op_name, axes, shape):
 def _check_nonempty(op_name, shape, axes):
     if any(shape[axis] == 0 for axis in axes):
         raise ValueError(f"{op_name}: cannot reduce shape {shape} over an empty axis (axes {axes})")
+
+
+def _reduced_count(shape, axes):
+    """How many entries of `shape` a reduction over the normalized `axes` combines into one."""
+    return math.prod(shape[axis] for axis in axes)
 
 
 def expand_reduced(grad, axes, shape):
@@ -89,7 +96,7 @@ class Mean(LinearOp):
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape
         axes = normalize_axes("mean", self.axes, shape)
-        count = int(np.prod([shape[axis] for axis in axes]))
+        count = _reduced_count(shape, axes)
         return expand_reduced(out_grad / count, axes, shape)
 
 
@@ -188,8 +195,7 @@ class Softmax(TensorOp):
         return powers / np.sum(powers, axis=axes, keepdims=True)
 
     def _project(self, vector, node):
-        axes = normalize_axes("softmax", self.axes, node.shape)
-        return node * (vector - summation(vector * node, axes, keepdims=True))
+        return node * (vector - summation(vector * node, self.axes, keepdims=True))
 
     def gradient(self, out_grad, node):
         return self._project(out_grad, node)
