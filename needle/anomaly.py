@@ -5,7 +5,6 @@ the needle package), each forward result is checked as it is computed, and each 
 reverse sweep produces it. Disabled, the engine pays one boolean test per op result and per
 reverse-sweep step.
 """
-import contextlib
 import os
 import sys
 
@@ -30,28 +29,12 @@ class AnomalyError(FloatingPointError):
     """A NaN or Inf appeared in a forward result or a gradient while `detect_anomaly()` was on."""
 
 
-class _AnomalyMode(contextlib.ContextDecorator):
-    """Turn anomaly detection on for a `with` block or a decorated function (nests, restores)."""
-
-    def __init__(self):
-        self.previous = []
-
-    def __enter__(self):
-        self.previous.append(autograd._anomaly_enabled)
-        autograd._anomaly_enabled = True
-        return self
-
-    def __exit__(self, *exc):
-        autograd._anomaly_enabled = self.previous.pop()
-        return False
-
-
 def detect_anomaly():
     """Context manager (and decorator): raise AnomalyError at the first NaN/Inf result or gradient.
 
     The error names the op and the file:line of the user code that created the failing node.
     """
-    return _AnomalyMode()
+    return autograd._AnomalyMode(True)
 
 
 def origin_of(node):
@@ -75,13 +58,13 @@ def on_result(value, op, inputs):
 
 
 def checked_gradient(op, out_grad, node):
-    """Engine hook: `op.gradient(out_grad, node)`, raising if an adjoint it returns holds NaN/Inf."""
+    """Engine hook: `op.gradient_as_tuple(out_grad, node)`, raising if an adjoint holds NaN/Inf."""
     _differentiating.append(node)
     try:
-        grads = op.gradient(out_grad, node)
+        grads = op.gradient_as_tuple(out_grad, node)
     finally:
         _differentiating.pop()
-    for i, adjoint in enumerate(grads if isinstance(grads, (tuple, list)) else (grads,)):
+    for i, adjoint in enumerate(grads):
         bad = _nonfinite(adjoint.cached_data) if isinstance(adjoint, autograd.Value) else None
         if bad:
             created = origin_of(node) or "a place outside detect_anomaly()"

@@ -33,23 +33,36 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
-    """Set whether graphs are recorded, for a `with` block or a decorated function."""
+class _SwitchMode(contextlib.ContextDecorator):
+    """Set one of this module's switches (the global named by `switch`) for a `with` block or a
+    decorated function; blocks nest, and each restores the value it found."""
+
+    switch = None
 
     def __init__(self, enabled):
         self.enabled = enabled
         self.previous = []
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self.previous.append(globals()[self.switch])
+        globals()[self.switch] = self.enabled
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous.pop()
+        globals()[self.switch] = self.previous.pop()
         return False
+
+
+class _GradMode(_SwitchMode):
+    """Whether graphs are recorded."""
+
+    switch = "_grad_enabled"
+
+
+class _AnomalyMode(_SwitchMode):
+    """Whether each result and adjoint is checked for NaN/Inf (`anomaly.detect_anomaly`)."""
+
+    switch = "_anomaly_enabled"
 
 
 def no_grad():
