@@ -10,9 +10,11 @@ import functools
 
 import numpy as np
 
-from .autograd import Tensor, TensorTuple, enable_grad, is_grad_enabled, no_grad, tangent_sweep
+from .autograd import (
+    Tensor, TensorTuple, enable_grad, find_topo_sort, is_grad_enabled, no_grad, tangent_sweep,
+)
 from .autograd import grad as _reverse
-from .init import ones_like, zeros, zeros_like
+from .init import zeros, zeros_like
 from .ops import reshape, stack
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp"]
@@ -44,7 +46,7 @@ def value_and_grad(f, argnums=0):
         call = _Call("grad", args, argnums)
         value = call.run_scalar(f)
         keep = call.keeps_graph([value])
-        grads = _reverse(value, call.inputs, out_grad=ones_like(value), create_graph=keep)
+        grads = _reverse(value, call.inputs, create_graph=keep)
         return _kept(value, keep), call.pick([_kept(g, keep) for g in grads])
 
     return value_and_grad_f
@@ -125,10 +127,11 @@ def jacfwd(f, argnums=0):
         outputs, single = call.run(f)
         keep = call.keeps_graph(outputs)
         columns = [[[] for _ in call.inputs] for _ in outputs]
+        order = find_topo_sort(list(outputs))  # one graph, swept once per column
         for k, x in enumerate(call.inputs):
             for seed in _basis(x.shape, x.dtype):
                 with _recording(keep):
-                    known = tangent_sweep(outputs, {x: seed})
+                    known = tangent_sweep(outputs, {x: seed}, order)
                 for parts, out in zip(columns, outputs):
                     parts[k].append(_tangent_of(out, known))
         jacobians = [

@@ -158,14 +158,15 @@ def grad(outputs, inputs, out_grad=None, create_graph=False):
     return results[0] if single_input else results
 
 
-def tangent_sweep(outputs, tangents):
+def tangent_sweep(outputs, tangents, order=None):
     """Forward-mode sweep: push `tangents` ({leaf: tangent}) through the graph of `outputs`.
 
     Visits the nodes in topological order and applies each op's `jvp`; inputs without a tangent
     count as zero. Returns {node: tangent} for every node that depends on a seeded leaf.
+    `order`: `find_topo_sort(outputs)`, when the caller sweeps one graph many times.
     """
     known = dict(tangents)
-    for node in find_topo_sort(list(outputs)):
+    for node in find_topo_sort(list(outputs)) if order is None else order:
         if node in known or node.op is None:
             continue
         if not any(x in known for x in node.inputs):
