@@ -37,10 +37,16 @@ def detect_anomaly():
     return autograd._AnomalyMode(True)
 
 
-def origin_of(node):
-    """"file:line in function" where user code created `node` under `detect_anomaly()`, else None."""
+def origin_of(node, file_name_only=False):
+    """"file:line in function" where user code created `node` under `detect_anomaly()`, else None.
+
+    `file_name_only`: the file without its folder.
+    """
     site = _origins.get(id(node))
-    return None if site is None else _format_site(site)
+    if site is None:
+        return None
+    filename, line, function = site
+    return _format_site((os.path.basename(filename), line, function) if file_name_only else site)
 
 
 def on_result(value, op, inputs):

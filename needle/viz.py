@@ -2,7 +2,6 @@
 
 Render with `dot -Tsvg graph.dot -o graph.svg`, or paste the text into any DOT viewer.
 """
-import os
 
 from .anomaly import origin_of
 from .autograd import Tensor, Value, enable_grad, find_topo_sort, grad
@@ -26,7 +25,7 @@ def to_dot(tensor, include_backward=False):
     order = find_topo_sort(roots)
     forward = set(order)
     gradients = _leaf_gradients(roots, order) if include_backward else {}
-    nodes = find_topo_sort(roots + list(gradients.values()))
+    nodes = find_topo_sort(roots + list(gradients.values())) if gradients else order
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}
     outputs = set(roots)
 
@@ -59,10 +58,9 @@ def _leaf_gradients(roots, order):
 
 def _label(node):
     lines = [_op_text(node), _data_text(node.cached_data)]
-    origin = origin_of(node)
+    origin = origin_of(node, file_name_only=True)
     if origin is not None:
-        path, _, rest = origin.rpartition(":")
-        lines.append(f"{os.path.basename(path)}:{rest}")
+        lines.append(origin)
     return "\n".join(lines)
 
 
