@@ -96,7 +96,8 @@ def _load(image_filename, label_filename):
             f"{labels.shape[0]} labels"
         )
     count, rows, cols = pixels.shape
-    images = pixels.reshape(count, rows * cols).astype(np.float32) / 255.0
+    images = pixels.reshape(count, rows * cols).astype(np.float32)
+    images /= 255.0  # in place: the float copy is already a new array
     return images, labels.copy(), (rows, cols)
 
 
