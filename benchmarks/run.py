@@ -29,10 +29,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def available(implementations):
     """Drop the peers whose package is not installed (the `bench` extra brings them)."""
-    needs = {"torch": "torch", "autograd": "autograd"}
     return {
         name: fn for name, fn in implementations.items()
-        if name not in needs or optional_import(needs[name]) is not None
+        if name not in ("torch", "autograd") or optional_import(name) is not None
     }
 
 
@@ -156,8 +155,6 @@ def to_markdown(report):
 def _cell(value):
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, np.ndarray):
-        return "array"
     return str(value)
 
 
@@ -183,7 +180,6 @@ def main(argv=None):
             continue
         start = time.perf_counter()
         rows = run(args.repeats, data)
-        rows = [{k: v for k, v in row.items() if not isinstance(v, np.ndarray)} for row in rows]
         report["workloads"][title] = rows
         print(f"\n{title}  ({time.perf_counter() - start:.0f} s)")
         for row in rows:

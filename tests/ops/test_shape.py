@@ -15,14 +15,6 @@ def _swap(a, axes=None):
     return np.swapaxes(a, i, j)
 
 
-def _split_sections(a, axes, sections):
-    """NumPy reference for PyTorch-style chunking: chunk sizes (an int) or explicit sizes (a list)."""
-    length = a.shape[axes]
-    sizes = [min(sections, length - start) for start in range(0, length, sections)] \
-        if isinstance(sections, int) else sections
-    return np.split(a, np.cumsum(sizes)[:-1], axis=axes)
-
-
 CASES = [
     Case(ndl.reshape, shapes=[(2, 3)], numpy=np.reshape, kwargs={"shape": (3, 2)}),
     Case(ndl.reshape, shapes=[(2, 3, 2)], numpy=np.reshape, kwargs={"shape": (-1, 4)}),
