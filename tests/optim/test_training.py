@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import needle as ndl
+from apps.mlp_resnet import ResidualBlock
 from needle import nn, optim
 
 
@@ -33,21 +34,15 @@ def two_blobs(n):
     return points, labels
 
 
-def residual_block(dim, hidden, norm):
-    inner = nn.Sequential(nn.Linear(dim, hidden), norm(hidden), nn.ReLU(), nn.Dropout(0.1),
-                          nn.Linear(hidden, dim), norm(dim))
-    return nn.Sequential(nn.Residual(inner), nn.ReLU())
-
-
 @pytest.mark.parametrize(
     "make_model, make_optimizer",
     [
         (lambda: nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2)),
          lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)),
-        (lambda: nn.Sequential(nn.Linear(4, 16), nn.ReLU(), residual_block(16, 8, nn.BatchNorm1d),
+        (lambda: nn.Sequential(nn.Linear(4, 16), nn.ReLU(), ResidualBlock(16, 8, nn.BatchNorm1d),
                                nn.Linear(16, 2)),
          lambda ps: optim.Adam(ps, lr=0.01, weight_decay=1e-3)),
-        (lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), residual_block(16, 8, nn.LayerNorm1d),
+        (lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), ResidualBlock(16, 8, nn.LayerNorm1d),
                                nn.Linear(16, 2)),
          lambda ps: optim.AdamW(ps, lr=0.01)),
     ],
