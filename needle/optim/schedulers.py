@@ -5,7 +5,7 @@ step. Rates come from closed forms of the step count, so they do not drift.
 """
 import math
 
-__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR", "LinearLR"]
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR"]
 
 
 class LRScheduler:
@@ -52,6 +52,18 @@ class StepLR(LRScheduler):
 
     def lr_at(self, step):
         return self.base_lr * self.gamma ** (step // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr · gamma^step: the rate shrinks by `gamma` at every step."""
+
+    def __init__(self, optimizer, gamma):
+        _require("ExponentialLR", "gamma", gamma, gamma > 0, "must be > 0")
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, step):
+        return self.base_lr * self.gamma ** step
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -27,6 +27,11 @@ def test_step_lr_decays_every_step_size_steps():
     np.testing.assert_allclose(rates(scheduler, 6), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
 
 
+def test_exponential_lr_multiplies_the_rate_by_gamma_every_step():
+    scheduler = optim.ExponentialLR(make_optimizer(0.2), gamma=0.5)
+    np.testing.assert_allclose(rates(scheduler, 4), [0.2, 0.1, 0.05, 0.025])
+
+
 def test_cosine_annealing_goes_from_the_base_rate_to_eta_min():
     scheduler = optim.CosineAnnealingLR(make_optimizer(0.1), T_max=4, eta_min=0.01)
     expected = [0.01 + 0.09 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(5)]
@@ -55,6 +60,7 @@ def test_the_optimizer_steps_with_the_scheduled_rate():
     [
         (lambda o: optim.StepLR(o, step_size=0), "StepLR: invalid step_size 0"),
         (lambda o: optim.StepLR(o, step_size=2, gamma=0.0), "StepLR: invalid gamma 0.0"),
+        (lambda o: optim.ExponentialLR(o, gamma=-0.5), "ExponentialLR: invalid gamma -0.5: must be > 0"),
         (lambda o: optim.CosineAnnealingLR(o, T_max=2.5), "CosineAnnealingLR: invalid T_max 2.5"),
         (lambda o: optim.CosineAnnealingLR(o, T_max=3, eta_min=-1.0), "invalid eta_min -1.0"),
         (lambda o: optim.LinearLR(o, start_factor=0.0),
@@ -68,10 +74,11 @@ def test_bad_arguments_are_rejected(make, message):
         make(make_optimizer())
 
 
-@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR", "LinearLR"])
+@pytest.mark.parametrize("name", ["StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR"])
 def test_rates_match_torch(name):
     torch = pytest.importorskip("torch")
-    kwargs = {"StepLR": {"step_size": 3, "gamma": 0.3}, "CosineAnnealingLR": {"T_max": 7, "eta_min": 0.001},
+    kwargs = {"StepLR": {"step_size": 3, "gamma": 0.3}, "ExponentialLR": {"gamma": 0.8},
+              "CosineAnnealingLR": {"T_max": 7, "eta_min": 0.001},
               "LinearLR": {"start_factor": 0.1, "end_factor": 0.9, "total_iters": 6}}[name]
     ours = getattr(optim, name)(make_optimizer(0.1), **kwargs)
     reference_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
