@@ -1,1 +1,1 @@
-"""Training apps on needle: the course exercises, the seed demos and the needle-train CLI."""
+"""The course's apps and the seed demos, run from the repository and importing from needle."""

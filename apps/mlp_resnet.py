@@ -1,43 +1,11 @@
-"""An MLP with residual blocks for MNIST, and the course's epoch and training functions."""
-import contextlib
-
+"""The course's MLP-ResNet for MNIST (built by needle.cli.models), and its epoch and training functions."""
 import numpy as np
 
 import needle as ndl
-import needle.nn as nn
+from needle.cli.epoch import run_epoch
+from needle.cli.models import MLPResNet, ResidualBlock
 
 __all__ = ["ResidualBlock", "MLPResNet", "epoch", "train_mnist"]
-
-
-def ResidualBlock(dim, hidden_dim, norm=nn.BatchNorm1d, drop_prob=0.1):
-    """(B, dim) → (B, dim): relu(x + norm(W2 · dropout(relu(norm(W1 x))))), W1: dim → hidden_dim."""
-    return nn.Sequential(
-        nn.Residual(
-            nn.Sequential(
-                nn.Linear(dim, hidden_dim),
-                norm(hidden_dim),
-                nn.ReLU(),
-                nn.Dropout(drop_prob),
-                nn.Linear(hidden_dim, dim),
-                norm(dim),
-            )
-        ),
-        nn.ReLU(),
-    )
-
-
-def MLPResNet(dim, hidden_dim=100, num_blocks=3, num_classes=10, norm=nn.BatchNorm1d, drop_prob=0.1):
-    """(B, dim) → logits (B, num_classes): Linear, ReLU, `num_blocks` residual blocks, Linear.
-
-    Each block works at width hidden_dim with an inner width hidden_dim // 2. Layers are built in
-    the order they run, so their initial weights draw from the RNG in that order.
-    """
-    return nn.Sequential(
-        nn.Linear(dim, hidden_dim),
-        nn.ReLU(),
-        *[ResidualBlock(hidden_dim, hidden_dim // 2, norm, drop_prob) for _ in range(num_blocks)],
-        nn.Linear(hidden_dim, num_classes),
-    )
 
 
 def epoch(dataloader, model, opt=None):
@@ -47,23 +15,7 @@ def epoch(dataloader, model, opt=None):
     Images are flattened to (B, features); the loss is the mean over samples, not over batches.
     """
     np.random.seed(4)
-    training = opt is not None
-    model.train() if training else model.eval()
-    loss_fn = nn.SoftmaxLoss()
-    errors, total_loss, count = 0, 0.0, 0
-    with contextlib.nullcontext() if training else ndl.no_grad():
-        for X, y in dataloader:
-            X = X.reshape((X.shape[0], -1))
-            logits = model(X)
-            loss = loss_fn(logits, y)
-            if training:
-                opt.reset_grad()
-                loss.backward(create_graph=False)
-                opt.step()
-            errors += int(np.sum(logits.numpy().argmax(axis=1) != y.numpy()))
-            total_loss += float(loss.numpy()) * X.shape[0]
-            count += X.shape[0]
-    return errors / count, total_loss / count
+    return run_epoch(dataloader, model, opt)
 
 
 def train_mnist(

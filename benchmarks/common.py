@@ -1,6 +1,7 @@
 """Timing and data helpers shared by the workloads: interleaved repeats, medians, peak memory."""
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -12,15 +13,18 @@ import numpy as np
 
 from needle.data import default_mnist_dir, parse_mnist
 
+# The benchmarks read the MNIST test set from the shared data folder beside the checkout unless
+# $NEEDLE_MNIST_DIR names another; the library itself never looks beside the checkout.
+os.environ.setdefault("NEEDLE_MNIST_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+
 
 def load_mnist_test():
     """(X float32 (10000, 784) in [0, 1], y uint8) from the t10k files, or None when absent."""
-    folder = default_mnist_dir()
-    images = folder / "t10k-images-idx3-ubyte.gz"
-    labels = folder / "t10k-labels-idx1-ubyte.gz"
-    if not (images.exists() and labels.exists()):
+    try:
+        folder = default_mnist_dir()
+    except FileNotFoundError:
         return None
-    return parse_mnist(str(images), str(labels))
+    return parse_mnist(folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz")
 
 
 def optional_import(name):

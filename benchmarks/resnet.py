@@ -1,4 +1,4 @@
-"""Workload 5: one training epoch of the apps' MLP-ResNet (BatchNorm, Dropout, Adam), needle vs PyTorch.
+"""Workload 5: one training epoch of needle-train's MLP-ResNet (BatchNorm, Dropout, Adam), needle vs PyTorch.
 
 As in workload 1, each `*_resnet_epoch(X, y)` builds the model and returns `epoch()`, which trains
 one shuffled epoch and returns the mean loss per example; only `epoch()` is timed.
@@ -6,6 +6,8 @@ one shuffled epoch and returns the mean loss per example; only `epoch()` is time
 import numpy as np
 
 import needle as ndl
+from needle.cli.epoch import run_epoch
+from needle.cli.models import MLPResNet
 
 from .common import optional_import
 
@@ -15,15 +17,13 @@ BLOCKS = 3
 
 
 def needle_resnet_epoch(X, y):
-    from apps.mlp_resnet import MLPResNet, epoch
-
     np.random.seed(4)
     model = MLPResNet(784, HIDDEN, num_blocks=BLOCKS)
     opt = ndl.optim.Adam(model.parameters(), lr=0.001, weight_decay=0.001)
     loader = ndl.data.DataLoader(ndl.data.NDArrayDataset(X, y), batch_size=BATCH, shuffle=True)
 
     def train_one_epoch():
-        error, loss = epoch(loader, model, opt)
+        error, loss = run_epoch(loader, model, opt)
         return float(loss)
 
     return train_one_epoch

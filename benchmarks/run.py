@@ -115,7 +115,7 @@ WORKLOADS = {
     "chain": ("2. 1000-op elementwise chain on 16 floats, fwd+bwd", small_op_chain, False),
     "hvp": ("3. Hessian-vector product of the MLP loss w.r.t. W1, batch 128", mlp_hvp, True),
     "scalar": ("4. scalar chain of 10^6 nodes, fwd+bwd", scalar_chain, False),
-    "resnet": ("5. MLP-ResNet epoch (apps), Adam, batch 100, MNIST 10k", resnet_epoch, True),
+    "resnet": ("5. MLP-ResNet epoch (needle-train's), Adam, batch 100, MNIST 10k", resnet_epoch, True),
 }
 
 

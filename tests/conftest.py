@@ -1,14 +1,32 @@
-"""Shared test setup: NumPy's global RNG seeded before every test; hypothesis kept quick."""
+"""Shared test setup: NumPy's global RNG seeded before every test; hypothesis kept quick; the real
+MNIST files in the shared data folder beside the checkout unless $NEEDLE_MNIST_DIR names another."""
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import settings
 
+from needle.cli.download import TEST_FILES
+from needle.data import default_mnist_dir
+
 # The default run is derandomized, so CI sees the same examples every time; "thorough" explores.
 settings.register_profile("needle", deadline=None, max_examples=20, derandomize=True)
 settings.register_profile("thorough", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "needle"))
+
+# Set at import, before any test or subprocess asks needle.data.default_mnist_dir() for the folder.
+os.environ.setdefault("NEEDLE_MNIST_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The folder holding the real 10,000-image MNIST test set (t10k files), else the test skips."""
+    folder = default_mnist_dir()
+    missing = [name for name in TEST_FILES if not (folder / name).is_file()]
+    if missing:
+        pytest.skip(f"MNIST test set not found in {folder} ({', '.join(missing)}); set NEEDLE_MNIST_DIR")
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import needle as ndl
 from apps.linear_regression import fit_line
 from apps.micrograd_demo import train_spiral
 from apps.quadratic import descend
-from tests.apps.processes import ROOT, run_python
+from tests.processes import ROOT, run_python
 
 
 def _quiet(message):

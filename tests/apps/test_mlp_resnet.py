@@ -5,7 +5,7 @@ import numpy as np
 
 import needle as ndl
 import needle.nn as nn
-from apps.download import TEST_FILES, TRAIN_FILES
+from needle.cli.download import TEST_FILES, TRAIN_FILES
 from apps.mlp_resnet import MLPResNet, ResidualBlock, epoch, train_mnist
 
 

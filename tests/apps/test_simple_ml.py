@@ -4,7 +4,7 @@ import pytest
 
 import needle as ndl
 from apps import simple_ml
-from apps.download import TEST_FILES
+from needle.cli.download import TEST_FILES
 from needle.testing import check_gradients
 
 

@@ -7,25 +7,19 @@ import stat
 import numpy as np
 import pytest
 
-from apps import download
-from apps.download import (
+from needle.cli import download
+from needle.cli.download import (
     CONTENT_SHA256, TEST_FILES, TRAIN_FILES, DownloadError, content_sha256, download_mnist, has_files,
 )
+from tests.cli.idx_files import write_pair
 
 
 def _quiet(message):
     """A log function that drops the progress lines."""
 
 
-def _idx_gz(path, values, magic, dims):
-    """Write `values` (uint8) as a gzipped IDX file with the given magic number and dimensions."""
-    header = np.array([magic, *dims], dtype=">u4").tobytes()
-    path.write_bytes(gzip.compress(header + np.asarray(values, dtype=np.uint8).tobytes(), compresslevel=1))
-
-
 def _fake_train_pair(folder, count):
-    _idx_gz(folder / TRAIN_FILES[0], np.zeros(count * 28 * 28), 2051, (count, 28, 28))
-    _idx_gz(folder / TRAIN_FILES[1], np.arange(count) % 10, 2049, (count,))
+    write_pair(folder, TRAIN_FILES, np.arange(count) % 10)
 
 
 @pytest.fixture

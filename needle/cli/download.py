@@ -14,7 +14,7 @@ import urllib.request
 import zlib
 from pathlib import Path
 
-from needle.data import MNISTFormatError, parse_mnist
+from needle.data import MNISTFormatError, read_idx
 
 DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
@@ -141,7 +141,7 @@ def _verify_checksum(url, name, path):
 def _verify_pair(base, pair, paths):
     """Both files parse as IDX and hold the standard number of examples."""
     try:
-        images, labels = parse_mnist(*paths)
+        images, labels = read_idx(*paths)  # streamed: pixels stay uint8, no float copy
     except MNISTFormatError as error:
         raise DownloadError(f"{base}: {pair[0]} and {pair[1]} are not valid MNIST: {error}") from None
     expected = EXPECTED_COUNT[pair]

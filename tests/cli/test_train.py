@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import needle as ndl
-from apps.download import TEST_FILES, TRAIN_FILES
-from apps.train import main
-from tests.apps.processes import run_python
+from needle.cli.download import TEST_FILES, TRAIN_FILES
+from needle.cli.train import main
+from tests.processes import run_python
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 EPOCH_LINE = re.compile(
@@ -113,7 +113,7 @@ def test_resume_keeps_the_checkpoint_settings_and_needs_a_checkpoint(capsys):
     assert "--epochs 1: the checkpoint already has 2 epochs" in _error_line(capsys)
     ndl.save({"weights": np.zeros(3)}, "run/checkpoint.npz")
     assert main(["--resume", "--out", "run"]) == 2
-    assert "run/checkpoint.npz is a needle file but not a needle-train checkpoint" in _error_line(capsys)
+    assert "checkpoint run/checkpoint.npz: field 'format' is missing: a needle file, but not" in _error_line(capsys)
     Path("run/checkpoint.npz").write_bytes(b"truncated")
     assert main(["--resume", "--out", "run"]) == 2
     assert "--resume: cannot read run/checkpoint.npz" in _error_line(capsys)
@@ -124,6 +124,7 @@ def test_resume_keeps_the_checkpoint_settings_and_needs_a_checkpoint(capsys):
     [
         (["--model", "softmax", "--hidden", "10"], "--hidden applies to --model mlp and resnet"),
         (["--data-dir", "somewhere"], "--data-dir and --download apply to --dataset mnist"),
+        (["--model", "resnet", "--hidden", "1"], "--hidden 1: resnet's blocks are half as wide, so it must be >= 2"),
     ],
 )
 def test_options_that_do_not_fit_together_give_one_line(argv, complaint, capsys):
@@ -138,6 +139,9 @@ def test_options_that_do_not_fit_together_give_one_line(argv, complaint, capsys)
         (["--lr", "fast"], "argument --lr: 'fast' is not a number"),
         (["--batch-size", "-3"], "argument --batch-size: -3 must be positive"),
         (["--weight-decay", "-1"], "argument --weight-decay: -1 must be zero or positive"),
+        (["--lr", "inf"], "argument --lr: inf must be a finite number > 0"),
+        (["--hidden", "5000"], "argument --hidden: 5000 must be in 1..4096"),
+        (["--seed", "-1"], "argument --seed: -1 must be in 0..4294967295"),
         (["--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
         (["--colour", "red"], "unrecognized arguments: --colour red"),
     ],
@@ -192,7 +196,7 @@ def test_without_matplotlib_the_plot_is_skipped_with_a_note(monkeypatch, capsys)
     assert not Path("runs/spiral-softmax/curves.png").exists()
 
 
-def test_python_dash_m_apps_train_runs(tmp_path):
-    result = run_python("-m", "apps.train", "--model", "softmax", "--epochs", "1", "--out", "m")
+def test_python_dash_m_needle_cli_train_runs(tmp_path):
+    result = run_python("-m", "needle.cli.train", "--model", "softmax", "--epochs", "1", "--out", "m")
     assert result.returncode == 0, result.stderr
     assert len(_epochs(result.stdout)) == 1 and (tmp_path / "m" / "checkpoint.npz").is_file()

@@ -1,22 +1,9 @@
-"""Fixtures for the apps tests: the real MNIST folder (skipped when absent) and a local HTTP mirror."""
+"""Fixtures for the needle-train tests: a local HTTP mirror of a folder."""
 import functools
 import http.server
 import threading
 
 import pytest
-
-from apps.download import TEST_FILES
-from needle.data import default_mnist_dir
-
-
-@pytest.fixture(scope="session")
-def mnist_dir():
-    """The folder holding the real 10,000-image MNIST test set (t10k files)."""
-    folder = default_mnist_dir()
-    missing = [name for name in TEST_FILES if not (folder / name).is_file()]
-    if missing:
-        pytest.skip(f"MNIST test set not found in {folder} ({', '.join(missing)}); set NEEDLE_MNIST_DIR")
-    return folder
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

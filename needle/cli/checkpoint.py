@@ -1,0 +1,72 @@
+"""needle-train's checkpoint, OUT/checkpoint.npz: written after every epoch, checked whole on --resume.
+
+It holds the settings, the finished epochs, the history, the model's and the optimizer's state dicts
+and NumPy's global RNG state (`np.random.get_state()`, which `ndl.save` keeps as it is), so that a
+resumed run continues exactly as an uninterrupted one would. Reading it checks every field against
+`schema` before anything is used; a field that breaks it is a UsageError naming the field.
+"""
+import numpy as np
+
+import needle as ndl
+
+from . import schema
+from .settings import UsageError
+
+__all__ = ["CHECKPOINT_NAME", "save_checkpoint", "read_checkpoint", "restore"]
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+def save_checkpoint(path, settings, epoch, history, model, opt):
+    """Write everything a resumed run needs to `path`; `ndl.save` replaces the file atomically."""
+    state = {
+        "format": schema.FORMAT,
+        "version": schema.VERSION,
+        "settings": settings,
+        "epoch": epoch,
+        "history": history,
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "rng": np.random.get_state(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ndl.save(state, path)
+
+
+def read_checkpoint(path):
+    """The checkpoint at `path` with its settings, epoch, history and RNG state checked.
+
+    The model and optimizer states need the model built from those settings: `restore` checks them.
+    """
+    if not path.is_file():
+        raise UsageError(f"--resume: no checkpoint at {path}; train without --resume first, or pass --out")
+    try:
+        saved = ndl.load(path)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--resume: cannot read {path}: {error}") from None
+    try:
+        schema.check_header(saved)
+        settings = schema.check_settings(saved["settings"])
+        epoch = schema.check_epoch(saved["epoch"], settings)
+        return dict(
+            saved,
+            settings=settings,
+            epoch=epoch,
+            history=schema.check_history(saved["history"], epoch),
+            rng=schema.check_rng(saved["rng"]),
+        )
+    except schema.CheckpointError as error:
+        raise UsageError(f"checkpoint {path}: {error}") from None
+
+
+def restore(saved, path, model, opt):
+    """Check the model and optimizer states of `saved` against `model` and `opt`, then load them and
+    the RNG state. `opt`'s rate must already be the one of epoch `saved["epoch"]`."""
+    try:
+        schema.check_model_state(saved["model"], model)
+        schema.check_optimizer_state(saved["optimizer"], opt)
+    except schema.CheckpointError as error:
+        raise UsageError(f"checkpoint {path}: {error}") from None
+    model.load_state_dict(saved["model"])
+    opt.load_state_dict(saved["optimizer"])
+    np.random.set_state(saved["rng"])

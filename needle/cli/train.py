@@ -1,0 +1,112 @@
+"""needle-train: train a softmax, MLP or MLP-ResNet classifier on the spiral set or on MNIST.
+
+    needle-train                                    # an MLP on the generated spiral set, seconds
+    needle-train --dataset mnist --model resnet     # MNIST from --data-dir (fetch with --download)
+    needle-train --resume --epochs 40               # continue the run saved in --out
+
+Each epoch prints the train and test loss and accuracy and saves a checkpoint (model, optimizer,
+epoch, history and NumPy's RNG state) to OUT/checkpoint.npz, so a resumed run continues exactly
+as an uninterrupted one would. The curves go to OUT/curves.png when matplotlib is installed.
+Errors a user can fix (bad arguments, missing files, a bad checkpoint) print one line to stderr
+and exit with 2.
+"""
+import sys
+import time
+
+import numpy as np
+
+import needle as ndl
+
+from .arguments import PROG, build_parser
+from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
+from .data import load_mnist, load_spiral, mnist_folder
+from .epoch import run_epoch
+from .models import build_model
+from .optimizers import build_optimizer, build_scheduler
+from .plot import plot_curves
+from .schema import HISTORY
+from .settings import SHAPES, UsageError, default_out, describe, resolve_settings
+
+__all__ = ["main", "train"]
+
+CURVES_NAME = "curves.png"
+TEST_BATCH = 1000
+
+
+def main(argv=None):
+    """Entry point of `needle-train` and `python -m needle.cli.train`; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        train(args)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; --resume continues from the last finished epoch", file=sys.stderr)
+        return 130
+    return 0
+
+
+def train(args):
+    """Run the CLI: resolve settings, build the model, load data, train to --epochs, checkpoint and
+    plot each epoch; returns the history {name: [one value per epoch]}."""
+    out = args.out
+    saved = None
+    if args.resume:
+        out = out or default_out(args.dataset or "spiral", args.model or "mlp")
+        saved = read_checkpoint(out / CHECKPOINT_NAME)
+    settings = resolve_settings(args, saved["settings"] if saved else None)
+    out = out or default_out(settings["dataset"], settings["model"])
+    done = saved["epoch"] if saved else 0
+    if settings["epochs"] < done:
+        raise UsageError(f"--epochs {settings['epochs']}: the checkpoint already has {done} epochs")
+
+    np.random.seed(settings["seed"])
+    in_features, num_classes = SHAPES[settings["dataset"]]
+    model = build_model(settings["model"], in_features, num_classes, settings["hidden"])
+    opt = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"], settings["weight_decay"])
+    scheduler = build_scheduler(opt, settings["lr_decay"], done)
+    history = {name: list(saved["history"][name]) if saved else [] for name in HISTORY}
+    if saved:
+        restore(saved, out / CHECKPOINT_NAME, model, opt)
+        print(f"resuming {out / CHECKPOINT_NAME} after epoch {done}")
+
+    if settings["dataset"] == "spiral":
+        train_set, test_set, source = load_spiral()
+    else:
+        data_dir = mnist_folder(args.data_dir, args.download)
+        train_set, test_set, source = load_mnist(data_dir, args.download, args.mirror)
+    print(describe(settings, source, len(train_set), len(test_set)))
+    train_loader = ndl.data.DataLoader(train_set, settings["batch_size"], shuffle=True)
+    test_loader = ndl.data.DataLoader(test_set, TEST_BATCH)
+    epochs = settings["epochs"]
+    for index in range(done, epochs):
+        started = time.perf_counter()
+        train_error, train_loss = run_epoch(train_loader, model, opt, f"epoch {index + 1}/{epochs}")
+        test_error, test_loss = run_epoch(test_loader, model)
+        scheduler.step()
+        for name, value in zip(HISTORY, (train_loss, 1.0 - train_error, test_loss, 1.0 - test_error)):
+            history[name].append(value)
+        print(
+            f"epoch {index + 1:>3}/{epochs}  train loss {train_loss:.4f} acc {100 * (1 - train_error):6.2f}%  "
+            f"test loss {test_loss:.4f} acc {100 * (1 - test_error):6.2f}%  "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
+        save_checkpoint(out / CHECKPOINT_NAME, settings, index + 1, history, model, opt)
+    print(f"checkpoint: {out / CHECKPOINT_NAME}")
+    title = f"{settings['model']} on {source}: {len(train_set)} train / {len(test_set)} test"
+    _write_curves(history, out / CURVES_NAME, title)
+    return history
+
+
+def _write_curves(history, path, title):
+    try:
+        plot_curves(history, path, title)
+    except ImportError:
+        print("matplotlib is not installed, so no plot was drawn (pip install 'needle[plot]')")
+        return
+    print(f"curves: {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
