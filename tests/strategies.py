@@ -1,4 +1,4 @@
-"""Hypothesis strategies: array shapes, broadcastable shape pairs, reduction axes and float32 arrays."""
+"""Hypothesis strategies: array shapes, broadcastable shape pairs, reduction axes, float32 arrays, seeds."""
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -29,3 +29,8 @@ def float32_arrays(shape, low=-2.0, high=2.0):
     """float32 arrays of `shape` (a tuple or a shapes strategy) with entries in [low, high)."""
     elements = st.floats(float(np.float32(low)), float(np.float32(high)), width=32, exclude_max=True)
     return hnp.arrays(np.float32, shape, elements=elements)
+
+
+def generator_seeds():
+    """Seeds for `np.random.default_rng`: one drawn integer stands for a whole set of uniform inputs."""
+    return st.integers(min_value=0, max_value=2**32 - 1)

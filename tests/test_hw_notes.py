@@ -193,8 +193,8 @@ def test_every_section_states_gradient_and_jvp_and_its_tests():
 
 
 def test_checked_by_names_tests_that_exist():
-    """Each cited file exists and defines the test (by `def`, or through `generic_tests(CASES)`);
-    a cited parameter is one of the test's parametrize ids, for a case-table test a row of CASES."""
+    """Each cited file exists and defines the test by `def`; a cited parameter is one of the test's
+    parametrize ids, for a case-table test (tests/ops/test_cases.py) a row id."""
     for op_name, text in op_sections().items():
         for path, test_name, param in checked_by_references(text):
             where = f"ops.md, {op_name}: {path}::{test_name}"
@@ -202,8 +202,7 @@ def test_checked_by_names_tests_that_exist():
             assert source_path.is_file(), f"{where}: no such file"
             source = source_path.read_text(encoding="utf-8")
             defined_here = re.search(rf"^def {test_name}\(", source, re.MULTILINE) is not None
-            generated = "generic_tests(CASES)" in source
-            assert defined_here or generated, f"{where}: the file defines no such test"
+            assert defined_here, f"{where}: the file defines no such test"
             module = importlib.import_module(path[:-len(".py")].replace("/", "."))
             test = getattr(module, test_name, None)
             assert test_name.startswith("test_") and callable(test), f"{where}: no such test"

@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from hypothesis.strategies import SearchStrategy
+
 
 @dataclass
 class Case:
@@ -10,7 +12,9 @@ class Case:
     `numpy(*arrays, **kwargs)` is the forward reference. `order` is the highest derivative order
     checked (0 for non-differentiable ops such as comparisons). `grad_inputs` lists which inputs
     are differentiated (default every floating-point one); `make_inputs(rng)`, when given, returns
-    the input arrays itself (index arrays, ties, masks).
+    the input arrays itself (index arrays, ties, masks). `drawn_shapes`, for a row whose op takes
+    inputs of any shape, is a hypothesis strategy of shape lists to use in place of `shapes`.
+    `name` stands for `fn`'s name in the row's test id (lambdas, compositions, variants).
     """
 
     fn: Callable
@@ -22,12 +26,10 @@ class Case:
     order: int = 2
     grad_inputs: Optional[list] = None
     make_inputs: Optional[Callable] = None
+    drawn_shapes: Optional[SearchStrategy] = None
     name: Optional[str] = None
 
     @property
-    def id(self):
-        if self.name:
-            return self.name
-        shapes = "-".join("x".join(map(str, s)) or "scalar" for s in self.shapes)
-        extra = ",".join(f"{k}={v}" for k, v in self.kwargs.items())
-        return f"{self.fn.__name__}[{shapes}{',' + extra if extra else ''}]"
+    def label(self):
+        """The row's name, else its function's: the middle part of its test id."""
+        return self.name or self.fn.__name__

@@ -35,35 +35,35 @@ def _pad_reference(a, pad_width):
 
 
 CASES = [
-    Case(lambda a: a[1], shapes=[(3, 4)], numpy=lambda a: a[1], name="getitem[int]"),
-    Case(lambda a: a[-1, 2], shapes=[(3, 4)], numpy=lambda a: a[-1, 2], name="getitem[negative_int_pair]"),
-    Case(lambda a: a[::2, 1:3], shapes=[(3, 4)], numpy=lambda a: a[::2, 1:3], name="getitem[slices]"),
+    Case(lambda a: a[1], shapes=[(3, 4)], numpy=lambda a: a[1], name="getitem_int"),
+    Case(lambda a: a[-1, 2], shapes=[(3, 4)], numpy=lambda a: a[-1, 2], name="getitem_negative_int_pair"),
+    Case(lambda a: a[::2, 1:3], shapes=[(3, 4)], numpy=lambda a: a[::2, 1:3], name="getitem_slices"),
     Case(lambda a: a[::-1, -2:], shapes=[(3, 4)], numpy=lambda a: a[::-1, -2:],
-         name="getitem[negative_step]"),
+         name="getitem_negative_step"),
     Case(lambda a: a[..., None, 0], shapes=[(2, 3, 4)], numpy=lambda a: a[..., None, 0],
-         name="getitem[ellipsis_newaxis]"),
-    Case(lambda a: a[()], shapes=[()], numpy=lambda a: a[()], name="getitem[scalar]"),
-    Case(lambda a: a[None], shapes=[()], numpy=lambda a: a[None], name="getitem[scalar_newaxis]"),
-    Case(lambda a: a[REPEATED], shapes=[(3, 4)], numpy=lambda a: a[REPEATED], name="getitem[repeated_rows]"),
-    Case(lambda a: a[GRID, 2], shapes=[(3, 4)], numpy=lambda a: a[GRID, 2], name="getitem[index_grid]"),
+         name="getitem_ellipsis_newaxis"),
+    Case(lambda a: a[()], shapes=[()], numpy=lambda a: a[()], name="getitem_scalar"),
+    Case(lambda a: a[None], shapes=[()], numpy=lambda a: a[None], name="getitem_scalar_newaxis"),
+    Case(lambda a: a[REPEATED], shapes=[(3, 4)], numpy=lambda a: a[REPEATED], name="getitem_repeated_rows"),
+    Case(lambda a: a[GRID, 2], shapes=[(3, 4)], numpy=lambda a: a[GRID, 2], name="getitem_index_grid"),
     Case(lambda a: a[1:, np.array([3, 3, 0])], shapes=[(3, 4)], numpy=lambda a: a[1:, np.array([3, 3, 0])],
-         name="getitem[slice_and_array]"),
-    Case(lambda a: a[[0, 2]], shapes=[(3, 4)], numpy=lambda a: a[[0, 2]], name="getitem[list]"),
+         name="getitem_slice_and_array"),
+    Case(lambda a: a[[0, 2]], shapes=[(3, 4)], numpy=lambda a: a[[0, 2]], name="getitem_list"),
     Case(lambda a, index: a[index], shapes=[(3, 4), (3,)], numpy=lambda a, index: a[index],
-         make_inputs=_index_inputs, name="getitem[int_tensor]"),
-    Case(lambda a: a[ROW_MASK], shapes=[(3, 4)], numpy=lambda a: a[ROW_MASK], name="getitem[row_mask]"),
+         make_inputs=_index_inputs, name="getitem_int_tensor"),
+    Case(lambda a: a[ROW_MASK], shapes=[(3, 4)], numpy=lambda a: a[ROW_MASK], name="getitem_row_mask"),
     Case(lambda a, mask: a[mask], shapes=[(3, 4), (3, 4)], numpy=lambda a, mask: a[mask],
-         make_inputs=_mask_inputs, name="getitem[bool_tensor]"),
+         make_inputs=_mask_inputs, name="getitem_bool_tensor"),
     Case(lambda a: a[REPEATED] * a[REPEATED], shapes=[(3, 2)], numpy=lambda a: a[REPEATED] ** 2,
-         name="getitem_squared[repeated_rows]"),
+         name="getitem_squared_repeated_rows"),
     Case(lambda a: a[1:, ::2] * a[1:, ::2], shapes=[(3, 4)], numpy=lambda a: a[1:, ::2] ** 2,
-         name="getitem_squared[slices]"),
+         name="getitem_squared_slices"),
     Case(ndl.scatter_add, shapes=[(3, 4)], numpy=_scatter_reference,
-         kwargs={"index": (np.array([0, 0, 2]),), "shape": (3, 4)}, name="scatter_add[repeated_rows]"),
+         kwargs={"index": (np.array([0, 0, 2]),), "shape": (3, 4)}, name="scatter_add_repeated_rows"),
     Case(ndl.scatter_add, shapes=[(2, 2)], numpy=_scatter_reference,
-         kwargs={"index": (slice(1, 3), slice(None)), "shape": (4, 2)}, name="scatter_add[slice]"),
+         kwargs={"index": (slice(1, 3), slice(None)), "shape": (4, 2)}, name="scatter_add_slice"),
     Case(ndl.scatter_add, shapes=[()], numpy=_scatter_reference,
-         kwargs={"index": (1, -1), "shape": (2, 3)}, name="scatter_add[one_entry]"),
+         kwargs={"index": (1, -1), "shape": (2, 3)}, name="scatter_add_one_entry"),
     Case(lambda a: ndl.scatter_add(a * a, (np.array([1, 1]),), (3, 2)), shapes=[(2, 2)],
          numpy=lambda a: _scatter_reference(a * a, (np.array([1, 1]),), (3, 2)),
          name="scatter_add_of_square"),
@@ -178,8 +178,3 @@ def test_pad_rejects_widths_that_are_not_one_non_negative_pair_per_axis(pad_widt
 def test_flip_rejects_a_repeated_axis():
     with pytest.raises(ValueError, match=r"^flip: repeated axis"):
         ndl.flip(ndl.Tensor(np.zeros((2, 3), np.float32)), (1, -1))
-
-
-from tests.ops.harness import generic_tests
-
-globals().update(generic_tests(CASES))

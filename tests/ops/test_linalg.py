@@ -22,7 +22,7 @@ def transposed_case(flags, name, lhs, rhs):
 
     return Case(
         lambda a, b: MatMul(*flags)(a, b), shapes=[stored(lhs, flags[0]), stored(rhs, flags[1])],
-        numpy=reference, name=f"matmul_transposed[{flags[0]:d}{flags[1]:d},{name}]",
+        numpy=reference, name=f"matmul_transposed_{flags[0]:d}{flags[1]:d}_{name}",
     )
 
 
@@ -40,9 +40,9 @@ CASES = [
     Case(ndl.matmul, shapes=[(3, 4), (2, 2, 4, 2)], numpy=np.matmul),
     Case(ndl.matmul, shapes=[(1, 3, 4), (2, 4, 2)], numpy=np.matmul),
     Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[1],
-         name="matmul[2x3x4-4x2,weight_only]"),
+         name="matmul_weight_only"),
     Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[0],
-         name="matmul[2x3x4-4x2,batch_only]"),
+         name="matmul_batch_only"),
     Case(lambda a: ndl.matmul(a, a), shapes=[(3, 3)], numpy=lambda a: a @ a, name="matmul_square"),
     # The products with a transposed operand that the rules use in place of a Transpose node.
     *[
@@ -129,8 +129,3 @@ def test_weight_gradient_of_a_batch_sums_over_every_batch_axis():
     expected = np.einsum("abnk,abnm->km", x, g)
     np.testing.assert_allclose(grad_w.numpy(), expected, rtol=1e-4, atol=1e-4)
     assert grad_w.dtype == np.float32
-
-
-from tests.ops.harness import generic_tests
-
-globals().update(generic_tests(CASES))

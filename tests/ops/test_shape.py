@@ -40,34 +40,34 @@ CASES = [
     Case(lambda a: ndl.permute(a, (1, 2, 0)) * ndl.permute(a, (1, 2, 0)), shapes=[(2, 1, 3)],
          numpy=lambda a: np.transpose(a, (1, 2, 0)) ** 2, name="permute_squared"),
     Case(lambda a, b, c: ndl.stack([a, b, c]), shapes=[(2, 3)] * 3,
-         numpy=lambda a, b, c: np.stack([a, b, c]), name="stack[3x(2x3)]"),
+         numpy=lambda a, b, c: np.stack([a, b, c]), name="stack_three"),
     Case(lambda a, b: ndl.stack((a, b), axes=-1), shapes=[(2, 3)] * 2,
-         numpy=lambda a, b: np.stack([a, b], axis=-1), name="stack[2x(2x3),axes=-1]"),
+         numpy=lambda a, b: np.stack([a, b], axis=-1), name="stack_last_axis"),
     Case(lambda a, b: ndl.stack([a, b], axes=1), shapes=[(2, 3)] * 2,
-         numpy=lambda a, b: np.stack([a, b], axis=1), name="stack[2x(2x3),axes=1]"),
+         numpy=lambda a, b: np.stack([a, b], axis=1), name="stack_axis_1"),
     Case(lambda a, b: ndl.stack([a, b]), shapes=[(), ()],
-         numpy=lambda a, b: np.stack([a, b]), name="stack[2xscalar]"),
-    Case(lambda a: ndl.stack([a]), shapes=[(3,)], numpy=lambda a: np.stack([a]), name="stack[1x3]"),
+         numpy=lambda a, b: np.stack([a, b]), name="stack_scalars"),
+    Case(lambda a: ndl.stack([a]), shapes=[(3,)], numpy=lambda a: np.stack([a]), name="stack_one"),
     Case(lambda a, b: ndl.stack([a * b, b], axes=0), shapes=[(2,), (2,)],
          numpy=lambda a, b: np.stack([a * b, b]), name="stack_of_product"),
     Case(lambda a: ndl.split(a, 1)[2] * 2, shapes=[(2, 3)],
-         numpy=lambda a: a[:, 2] * 2, name="split_item[2x3,axes=1]"),
+         numpy=lambda a: a[:, 2] * 2, name="split_item_axis_1"),
     Case(lambda a: ndl.split(a, -1)[0] * ndl.split(a, -1)[1], shapes=[(3, 2)],
          numpy=lambda a: a[:, 0] * a[:, 1], name="split_items_product"),
     Case(lambda a: ndl.stack(ndl.split(a, 0).tuple()[::-1], axes=1), shapes=[(3, 2)],
          numpy=lambda a: np.stack(list(a)[::-1], axis=1), name="split_restacked_reversed"),
-    Case(lambda a: ndl.split(a, 0)[0], shapes=[(1,)], numpy=lambda a: a[0], name="split_item[1]"),
+    Case(lambda a: ndl.split(a, 0)[0], shapes=[(1,)], numpy=lambda a: a[0], name="split_item_of_one"),
     Case(lambda a: ndl.split(a, 0, sections=2)[2] * ndl.split(a, 0, sections=2)[0][:1],
          shapes=[(5, 2)], numpy=lambda a: a[4:] * a[:1], name="split_chunks_of_2"),
     Case(lambda a: ndl.concatenate(ndl.split(a, 1, sections=[1, 3]).tuple()[::-1], axes=1),
          shapes=[(2, 4)], numpy=lambda a: np.concatenate([a[:, 1:], a[:, :1]], axis=1),
          name="split_sections_reordered"),
     Case(lambda a, b: ndl.concatenate([a, b], axes=1), shapes=[(2, 3), (2, 1)],
-         numpy=lambda a, b: np.concatenate([a, b], axis=1), name="concatenate[2x3-2x1,axes=1]"),
+         numpy=lambda a, b: np.concatenate([a, b], axis=1), name="concatenate_axis_1"),
     Case(lambda a, b, c: ndl.concatenate((a, b, c)), shapes=[(2,), (1,), (3,)],
-         numpy=lambda a, b, c: np.concatenate([a, b, c]), name="concatenate[2-1-3]"),
+         numpy=lambda a, b, c: np.concatenate([a, b, c]), name="concatenate_three"),
     Case(lambda a, b: ndl.cat([a, b], axes=-2), shapes=[(1, 2, 2), (1, 3, 2)],
-         numpy=lambda a, b: np.concatenate([a, b], axis=-2), name="cat[1x2x2-1x3x2,axes=-2]"),
+         numpy=lambda a, b: np.concatenate([a, b], axis=-2), name="cat_axis_minus_2"),
     Case(lambda a, b: ndl.cat([a * b, b]), shapes=[(2, 2), (2, 2)],
          numpy=lambda a, b: np.concatenate([a * b, b]), name="cat_of_product"),
     Case(ndl.sum_to_shape, shapes=[(2, 3, 4)], numpy=lambda a, shape: a.sum(axis=(0, 2)).reshape(shape),
@@ -246,8 +246,3 @@ def test_split_errors_name_op_and_shapes():
         ndl.split(x, 0, sections=0)
     with pytest.raises(ValueError, match=r"^split: axis 2 is out of range for 2 dimensions"):
         ndl.split(x, 2)
-
-
-from tests.ops.harness import generic_tests
-
-globals().update(generic_tests(CASES))

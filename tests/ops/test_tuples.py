@@ -7,14 +7,14 @@ from tests.ops.case import Case
 
 CASES = [
     Case(lambda a, b: ndl.tuple_get_item(ndl.make_tuple(a, b), 1) * 2, shapes=[(2,), (3,)],
-         numpy=lambda a, b: b * 2, name="tuple_get_item[second_of_two]"),
+         numpy=lambda a, b: b * 2, name="tuple_get_item_second_of_two"),
     Case(lambda a, b: ndl.tuple_get_item(ndl.make_tuple(a, b), -2), shapes=[(2, 2), ()],
-         numpy=lambda a, b: a, name="tuple_get_item[negative_index]"),
+         numpy=lambda a, b: a, name="tuple_get_item_negative_index"),
     Case(lambda a, b: ndl.make_tuple(a, b)[0] * ndl.make_tuple(a, b)[1], shapes=[(2, 3), (3,)],
          numpy=lambda a, b: a * b, name="tuple_items_product"),
     Case(lambda a, b: (ndl.make_tuple(a, b) + ndl.make_tuple(b, a))[1] * a, shapes=[(2,), (2,)],
          numpy=lambda a, b: (b + a) * a, name="tuple_sum_item"),
-    Case(lambda a: ndl.make_tuple(a)[0], shapes=[()], numpy=lambda a: a, name="tuple_of_one[scalar]"),
+    Case(lambda a: ndl.make_tuple(a)[0], shapes=[()], numpy=lambda a: a, name="tuple_of_one_scalar"),
 ]
 
 
@@ -39,8 +39,3 @@ def test_tuple_get_item_out_of_range_names_op_and_length():
     parts = ndl.make_tuple(ndl.Tensor(np.zeros(2, np.float32)))
     with pytest.raises(IndexError, match=r"^tuple_get_item: index 1 is out of range for 1 entries"):
         parts[1]
-
-
-from tests.ops.harness import generic_tests
-
-globals().update(generic_tests(CASES))
