@@ -1,12 +1,12 @@
 """Datasets, the DataLoader and image transforms; every public name is re-exported here flat."""
 from .dataset import Dataset, NDArrayDataset
 from .loader import DataLoader
-from .mnist import MNISTDataset, MNISTFormatError, default_mnist_dir, parse_mnist
+from .mnist import MNISTDataset, MNISTFormatError, default_mnist_dir, parse_mnist, read_idx
 from .synthetic import make_linear_regression, make_spiral, train_val_test_split
 from .transforms import RandomCrop, RandomFlipHorizontal
 
 __all__ = [
     "Dataset", "NDArrayDataset", "DataLoader", "MNISTDataset", "MNISTFormatError", "default_mnist_dir",
-    "parse_mnist", "make_spiral", "make_linear_regression", "train_val_test_split", "RandomCrop",
+    "parse_mnist", "read_idx", "make_spiral", "make_linear_regression", "train_val_test_split", "RandomCrop",
     "RandomFlipHorizontal",
 ]

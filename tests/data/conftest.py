@@ -9,9 +9,8 @@ MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 @pytest.fixture(scope="session")
 def mnist_test_files():
     """(image path, label path) of the real 10,000-image MNIST test set."""
-    folder = default_mnist_dir()
-    paths = tuple(folder / name for name in MNIST_TEST_FILES)
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        pytest.skip(f"MNIST test set not found ({', '.join(missing)}); set NEEDLE_MNIST_DIR")
-    return paths
+    try:
+        folder = default_mnist_dir()
+    except FileNotFoundError as error:
+        pytest.skip(f"MNIST test set not found: {error}")
+    return tuple(folder / name for name in MNIST_TEST_FILES)

@@ -11,7 +11,7 @@ from needle.data import Dataset, NDArrayDataset
     [
         ("dataset", ["Dataset", "NDArrayDataset"]),
         ("loader", ["DataLoader"]),
-        ("mnist", ["MNISTDataset", "MNISTFormatError", "parse_mnist", "default_mnist_dir"]),
+        ("mnist", ["MNISTDataset", "MNISTFormatError", "parse_mnist", "read_idx", "default_mnist_dir"]),
         ("transforms", ["RandomFlipHorizontal", "RandomCrop"]),
         ("synthetic", ["make_spiral", "make_linear_regression", "train_val_test_split"]),
     ],

@@ -1,15 +1,18 @@
-"""MNIST: the IDX parser and its errors, MNISTDataset's indexing and transforms, and the real test set."""
+"""MNIST: the streaming IDX parser and its errors, MNISTDataset's indexing and transforms, where the
+files are looked for, and the real test set."""
 import gzip
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import needle
 from needle.data import DataLoader, MNISTDataset, MNISTFormatError, RandomCrop, RandomFlipHorizontal
-from needle.data import default_mnist_dir, parse_mnist
+from needle.data import default_mnist_dir, parse_mnist, read_idx
 
-ROWS, COLS = 4, 3
+from .conftest import MNIST_TEST_FILES
+
+ROWS, COLS = 28, 28
 
 
 def idx_images(pixels, count=None, rows=None, cols=None, magic=2051):
@@ -63,6 +66,13 @@ def test_parse_mnist_scales_pixels_to_unit_float32_rows(tmp_path, compress):
     np.testing.assert_array_equal(labels, SAMPLE_LABELS)
 
 
+def test_read_idx_gives_the_raw_uint8_pixels_and_labels(sample_files):
+    pixels, labels = read_idx(*sample_files)
+    assert pixels.dtype == np.uint8 and labels.dtype == np.uint8
+    np.testing.assert_array_equal(pixels, sample_pixels())
+    np.testing.assert_array_equal(labels, SAMPLE_LABELS)
+
+
 def test_parse_mnist_accepts_string_paths_and_an_empty_set(tmp_path):
     paths = write_pair(tmp_path, idx_images(np.zeros((0, 28, 28))), idx_labels([]))
     images, labels = parse_mnist(str(paths[0]), str(paths[1]))
@@ -84,17 +94,34 @@ BAD_FILES = [
     ("images-as-labels", GOOD_IMAGES, GOOD_IMAGES, False, "labels", "magic number 2051 is not 2049"),
     ("neither-gzip-nor-idx", b"no pixels here", GOOD_LABELS, True, "images",
      f"magic number {int.from_bytes(b'no p', 'big')} is not 2051: not an IDX images file, gzipped or plain"),
-    ("zero-rows", idx_images(np.zeros((6, 0, 3))), GOOD_LABELS, False, "images", "0 x 3: rows and cols"),
-    ("zero-cols", idx_images(np.zeros((6, 4, 0))), GOOD_LABELS, False, "images", "4 x 0: rows and cols"),
+    ("zero-rows", idx_images(np.zeros((6, 0, 3))), GOOD_LABELS, False, "images",
+     "images are 0 x 3; MNIST images are 28 x 28"),
+    ("zero-cols", idx_images(np.zeros((6, 28, 0))), GOOD_LABELS, False, "images", "images are 28 x 0"),
+    ("small-images", idx_images(np.zeros((6, 4, 3))), GOOD_LABELS, False, "images", "images are 4 x 3"),
+    ("huge-images", idx_images(np.zeros((0, 28, 28)), count=6, rows=2**32 - 1), GOOD_LABELS, False, "images",
+     "images are 4294967295 x 28"),
+    ("over-60000-images", idx_images(np.zeros((0, 28, 28)), count=60001), idx_labels([0] * 60001), False,
+     "images", "header declares 60001 images; an MNIST file holds at most 60000"),
+    ("enormous-label-count", GOOD_IMAGES, idx_labels([], count=2**32 - 1), False, "labels",
+     "header declares 4294967295 labels"),
+    ("more-than-a-gzip-file-holds", idx_images(np.zeros((0, 28, 28)), count=60000), idx_labels([0] * 60000),
+     False, "images", "promises 60000 x 28 x 28 = 47040000 bytes of images, more than a [0-9]+-byte gzip"),
+    ("more-than-a-plain-file-holds", idx_images(np.zeros((1, 28, 28)), count=6), GOOD_LABELS, True, "images",
+     "promises 6 x 28 x 28 = 4704 bytes of images, more than a 800-byte plain file can hold \\(784\\)"),
     ("short-image-header", GOOD_IMAGES[:10], GOOD_LABELS, False, "images", "truncated header: 10 bytes"),
     ("short-label-header", GOOD_IMAGES, GOOD_LABELS[:7], False, "labels", "truncated header: 7 bytes"),
     ("empty-image-file", b"", GOOD_LABELS, False, "images", "truncated header: 0 bytes"),
     ("truncated-pixels", GOOD_IMAGES[:-1], GOOD_LABELS, False, "images",
-     "truncated: header promises 6 x 4 x 3 = 72 bytes of images, found 71"),
+     "truncated: header promises 6 x 28 x 28 = 4704 bytes of images, found 4703"),
     ("truncated-labels", GOOD_IMAGES, GOOD_LABELS[:-2], False, "labels",
      "truncated: header promises 6 = 6 bytes of labels, found 4"),
-    ("trailing-pixels", GOOD_IMAGES + b"\x00\x01", GOOD_LABELS, False, "images", "2 bytes of trailing data"),
-    ("trailing-labels", GOOD_IMAGES, GOOD_LABELS + b"\x05", False, "labels", "1 bytes of trailing data"),
+    ("trailing-pixels", GOOD_IMAGES + b"\x00\x01", GOOD_LABELS, False, "images",
+     "trailing data after the 4704 bytes of images the header promises"),
+    ("trailing-labels", GOOD_IMAGES, GOOD_LABELS + b"\x05", False, "labels", "trailing data after the 6"),
+    ("plain-trailing-pixels", GOOD_IMAGES + b"\x00", GOOD_LABELS, True, "images", "trailing data after the"),
+    ("label-10", GOOD_IMAGES, idx_labels([7, 2, 1, 10, 4, 9]), False, "labels",
+     "label 10 at index 3 is outside 0..9 \\(1 such labels\\)"),
+    ("label-255", GOOD_IMAGES, idx_labels([255] * 6), False, "labels", "label 255 at index 0 is outside"),
     ("count-mismatch", GOOD_IMAGES, idx_labels(SAMPLE_LABELS[:5]), False, "both",
      "holds 6 images but .* holds 5 labels"),
     ("cut-gzip-stream", gzip.compress(GOOD_IMAGES)[:-12], gzip.compress(GOOD_LABELS), True, "images",
@@ -102,6 +129,10 @@ BAD_FILES = [
     ("damaged-gzip-body", gzip.compress(GOOD_IMAGES), corrupt_deflate(GOOD_LABELS), True, "labels",
      "bad gzip stream"),
     ("gzip-signature-only", b"\x1f\x8b" + b"\x00" * 30, gzip.compress(GOOD_LABELS), True, "images",
+     "bad gzip stream"),
+    ("junk-after-gzip-stream", gzip.compress(GOOD_IMAGES) + b"junk", gzip.compress(GOOD_LABELS), True,
+     "images", "bad gzip stream"),
+    ("cut-label-gzip-stream", gzip.compress(GOOD_IMAGES), gzip.compress(GOOD_LABELS)[:-3], True, "labels",
      "bad gzip stream"),
 ]
 
@@ -133,6 +164,39 @@ def test_malformed_files_raise_a_format_error_naming_the_file(
 def test_a_missing_file_raises_file_not_found_naming_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.gz"):
         parse_mnist(tmp_path / "nowhere.gz", tmp_path / "labels.gz")
+
+
+def gzip_bomb(count, zero_bytes=2**31):
+    """A gzip file of about 2 MB: an IDX header declaring `count` images, then `zero_bytes` of zeros.
+
+    Built as one gzip member per 64 MiB of zeros (concatenated members are one valid gzip stream).
+    """
+    block = 2**26
+    first = gzip.compress(idx_images(np.zeros((0, 28, 28)), count=count) + bytes(block))
+    return first + gzip.compress(bytes(block)) * (zero_bytes // block - 1)
+
+
+@pytest.mark.parametrize(
+    "count, limit_mb, message",
+    [
+        (10, 8, "trailing data after the 7840 bytes of images"),
+        (60000, 64, "trailing data after the 47040000 bytes of images"),  # the largest count allowed
+        (2**32 - 1, 8, "header declares 4294967295 images"),
+    ],
+)
+def test_a_gzip_bomb_is_refused_within_bounded_memory(tmp_path, count, limit_mb, message):
+    image_path, label_path = tmp_path / "images.gz", tmp_path / "labels.gz"
+    image_path.write_bytes(gzip_bomb(count))
+    label_path.write_bytes(gzip.compress(idx_labels([0] * min(count, 60000))))
+    assert image_path.stat().st_size < 3 * 2**20  # inflating it whole would take 2 GiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(MNISTFormatError, match=message):
+            parse_mnist(image_path, label_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < limit_mb * 2**20, f"peak {peak / 2**20:.1f} MiB"
 
 
 # ---- the dataset -----------------------------------------------------------------------------
@@ -202,15 +266,50 @@ def test_dataset_without_transforms_draws_nothing(sample_files):
 
 # ---- where the files live --------------------------------------------------------------------
 
-def test_default_mnist_dir_reads_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("NEEDLE_MNIST_DIR", str(tmp_path))
-    assert default_mnist_dir() == tmp_path
+@pytest.fixture
+def places(monkeypatch, tmp_path):
+    """Three empty candidate folders wired up as $NEEDLE_MNIST_DIR, $XDG_DATA_HOME/needle/mnist, ./data."""
+    env, xdg, cwd = tmp_path / "env", tmp_path / "xdg", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("NEEDLE_MNIST_DIR", str(env))
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    monkeypatch.chdir(cwd)
+    return {"env": env, "user": xdg / "needle" / "mnist", "cwd": Path("data")}
 
 
-def test_default_mnist_dir_is_shared_data_beside_the_checkout(monkeypatch):
-    monkeypatch.delenv("NEEDLE_MNIST_DIR", raising=False)
-    repo_root = Path(needle.__file__).resolve().parents[1]
-    assert default_mnist_dir() == repo_root.parent / "shared" / "data" / "mnist"
+def fill(folder):
+    """Put (empty) t10k files into `folder`; existence is all the lookup checks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in MNIST_TEST_FILES:
+        (folder / name).touch()
+
+
+@pytest.mark.parametrize("filled, found", [
+    (["env", "user", "cwd"], "env"), (["user", "cwd"], "user"), (["cwd"], "cwd"),
+])
+def test_default_mnist_dir_takes_the_first_place_holding_the_files(places, filled, found):
+    for place in filled:
+        fill(places[place])
+    assert default_mnist_dir() == places[found]
+
+
+def test_default_mnist_dir_names_every_place_tried(places):
+    places["env"].mkdir()
+    (places["env"] / MNIST_TEST_FILES[0]).touch()  # half a pair does not count
+    with pytest.raises(FileNotFoundError) as raised:
+        default_mnist_dir()
+    message = str(raised.value)
+    for place in places.values():
+        assert str(place) in message
+    assert "NEEDLE_MNIST_DIR" in message
+
+
+def test_without_xdg_data_home_the_user_folder_is_under_the_home(places, monkeypatch, tmp_path):
+    monkeypatch.delenv("NEEDLE_MNIST_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/path")  # the XDG spec says to ignore it
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    fill(tmp_path / "home" / ".local" / "share" / "needle" / "mnist")
+    assert default_mnist_dir() == tmp_path / "home" / ".local" / "share" / "needle" / "mnist"
 
 
 # ---- the real 10,000-image test set ----------------------------------------------------------
