@@ -1,6 +1,11 @@
-"""ndl.save / ndl.load: bit-exact round trips, atomic writes, and clear errors for bad files."""
+"""ndl.save / ndl.load: bit-exact round trips, atomic writes, stale temporaries, and clear errors for
+bad files and ill-typed manifests."""
+import json
 import os
 import pickle
+import subprocess
+import sys
+import time
 import zipfile
 
 import numpy as np
@@ -151,6 +156,8 @@ def test_a_failed_write_keeps_the_old_file_and_cleans_up(failing, tmp_path, monk
         ({(1, 2): 3}, r"save: obj has a key \(1, 2\); keys must be strings or ints"),
         ({"x": np.array([object()])}, r"save: obj\['x'\] is an array of Python objects"),
         ([1, lambda: 0], r"save: obj\[1\] is a function"),
+        ({"x": np.zeros(2, dtype="V4")}, r"save: obj\['x'\] has dtype \|V4; checkpoints hold"),
+        ({"t": ndl.Tensor(np.array(["a"]))}, r"save: obj\['t'\] is a Tensor of <U1; Tensors hold numbers"),
     ],
 )
 def test_unsupported_values_raise_before_any_file_is_made(obj, message, tmp_path):
@@ -258,3 +265,132 @@ def test_a_plain_pickle_file_is_refused_without_unpickling(tmp_path):
 def test_a_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         ndl.load(tmp_path / "absent.npz")
+
+
+def write_manifest(path, root_json, **arrays):
+    """An .npz whose manifest has the root node `root_json` (JSON text), beside the given arrays."""
+    text = '{"format": "needle-checkpoint", "version": 1, "root": %s}' % root_json
+    with open(path, "wb") as file:
+        np.savez(file, __manifest__=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
+
+
+def nested_lists(depth):
+    """JSON for a list node holding a list node ... `depth` levels deep."""
+    return '{"type": "list", "items": [' * depth + "]}" * depth
+
+
+TENSOR = '{"type": "tensor", "entry": "a0", "requires_grad": %s}'
+ILL_TYPED = [
+    ("5000-deep", nested_lists(5000), {}, "nests deeper than 100 levels"),
+    ("150-deep", nested_lists(150), {}, "nests deeper than 100 levels"),
+    ("tensor-over-bytes", TENSOR % "false", {"a0": np.array([b"abc"])}, "tensor entry 'a0' has dtype |S3"),
+    ("tensor-over-strings", TENSOR % "false", {"a0": np.array(["abc"])}, "tensor entry 'a0' has dtype <U3"),
+    ("requires-grad-no", TENSOR % '"no"', {"a0": np.ones(2)}, "requires_grad is 'no'"),
+    ("requires-grad-1", TENSOR % "1", {"a0": np.ones(2)}, "requires_grad is 1"),
+    ("value-list", '{"type": "value", "value": [1, 2]}', {}, r"a value is \[1, 2\]"),
+    ("value-object", '{"type": "value", "value": {"type": "value"}}', {}, "a value is"),
+    ("items-not-list", '{"type": "list", "items": "abc"}', {}, "items is 'abc'"),
+    ("dict-item-not-pair", '{"type": "dict", "items": [["k"]]}', {}, "a dict item is not a"),
+    ("dict-key-bool", '{"type": "dict", "items": [[true, {"type": "value", "value": 1}]]}', {}, "a dict key is True"),
+    ("dict-key-float", '{"type": "dict", "items": [[1.5, {"type": "value", "value": 1}]]}', {}, "a dict key is 1.5"),
+    ("unknown-type", '{"type": "pickle", "data": "x"}', {}, "a node is not one of"),
+    ("extra-field", '{"type": "value", "value": 1, "exec": "x"}', {}, "a node is not one of"),
+    ("node-is-text", '"tensor"', {}, "a node is not one of"),
+    ("type-is-list", '{"type": ["value"], "value": 1}', {}, "a node is not one of"),
+    ("entry-not-text", '{"type": "array", "entry": 0}', {"a0": np.ones(2)}, "an entry name is 0"),
+    ("missing-entry", '{"type": "array", "entry": "a7"}', {"a0": np.ones(2)}, "entry 'a7' is missing"),
+    ("scalar-of-shape-2", '{"type": "scalar", "entry": "a0"}', {"a0": np.ones(2)}, r"has shape \(2,\)"),
+]
+
+
+@pytest.mark.parametrize("root, arrays, message", [c[1:] for c in ILL_TYPED], ids=[c[0] for c in ILL_TYPED])
+def test_ill_typed_manifests_raise_a_value_error_naming_the_file(tmp_path, root, arrays, message):
+    path = tmp_path / "ill.npz"
+    write_manifest(path, root, **arrays)
+    with pytest.raises(ValueError, match=f"has a corrupt or foreign manifest: .*{message}") as raised:
+        ndl.load(path)
+    assert str(path) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "manifest, message",
+    [
+        (np.frombuffer(b"[1, 2]", dtype=np.uint8), "it is not a needle manifest"),
+        (np.frombuffer(b"\xff\xfe", dtype=np.uint8), "codec can't decode"),
+        (np.zeros(3), "the manifest entry is float64 of shape"),
+        (np.frombuffer(b'{"format": "needle-checkpoint", "version": 1}', dtype=np.uint8), "not a needle manifest"),
+    ],
+)
+def test_a_manifest_that_is_not_a_json_object_of_bytes_is_refused(tmp_path, manifest, message):
+    path = tmp_path / "m.npz"
+    with open(path, "wb") as file:
+        np.savez(file, __manifest__=manifest)
+    with pytest.raises(ValueError, match=message):
+        ndl.load(path)
+
+
+def test_save_refuses_what_load_would_refuse_as_too_deep(tmp_path):
+    deep = []
+    for _ in range(150):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nests deeper than 100 levels"):
+        ndl.save(deep, tmp_path / "deep.npz")
+    looped = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="nests deeper than 100 levels"):
+        ndl.save(looped, tmp_path / "loop.npz")
+    assert files_in(tmp_path) == []
+
+
+# ---- temporaries left by killed saves ------------------------------------------------------
+
+def dead_pid():
+    """The id of a process that has exited (a fresh one is not reused this soon)."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(child.stdout)
+
+
+KILLED_SAVE = """
+import os, signal, sys
+import numpy as np
+import needle as ndl
+
+def write_then_die(file, **arrays):
+    file.write(b"PK\\x03\\x04 half a checkpoint")
+    file.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+np.savez = write_then_die
+ndl.save({"x": np.ones(3)}, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and process ids as POSIX has them")
+@pytest.mark.parametrize("then", ["save", "load"])
+def test_a_killed_saves_temporary_is_removed_by_the_next_save_or_load(tmp_path, then):
+    path = tmp_path / "run.npz"
+    ndl.save({"x": np.zeros(3)}, path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path)], capture_output=True)
+    assert killed.returncode == -9
+    orphans = [name for name in files_in(tmp_path) if name != "run.npz"]
+    assert len(orphans) == 1 and orphans[0].startswith(".run.npz.") and orphans[0].endswith(".tmp")
+    if then == "save":
+        ndl.save({"x": np.ones(3)}, path)
+    np.testing.assert_array_equal(ndl.load(path)["x"], np.ones(3) if then == "save" else np.zeros(3))
+    assert files_in(tmp_path) == ["run.npz"]
+
+
+def test_only_stale_temporaries_of_that_path_are_removed(tmp_path):
+    path = tmp_path / "run.npz"
+    live = f".run.npz.{os.getpid()}.{'a' * 16}.tmp"  # a concurrent writer in this very process
+    dead = f".run.npz.{dead_pid()}.{'b' * 16}.tmp"
+    idle = f".run.npz.{os.getpid()}.{'c' * 16}.tmp"  # alive, but untouched for two hours
+    legacy = f".run.npz.{'d' * 16}.tmp"  # the old naming without a pid, untouched for two hours
+    others = [f".other.npz.{dead_pid()}.{'e' * 16}.tmp", "run.npz.bak", f".run.npz.{dead_pid()}.notes.tmp"]
+    for name in [live, dead, idle, legacy, *others]:
+        (tmp_path / name).write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    for name in (idle, legacy):
+        os.utime(tmp_path / name, (two_hours_ago, two_hours_ago))
+    ndl.save({"x": 1}, path)
+    assert files_in(tmp_path) == sorted([live, *others, "run.npz"])
