@@ -40,7 +40,7 @@ def _search_dirs():
     data_home = os.environ.get("XDG_DATA_HOME", "")
     if not os.path.isabs(data_home):  # the XDG spec ignores a relative value
         data_home = Path.home() / ".local" / "share"
-    return places + [Path(data_home) / "needle" / "mnist", Path("data")]
+    return places + [Path(data_home) / "needle" / "mnist", Path.cwd() / "data"]
 
 
 def default_mnist_dir():

@@ -274,7 +274,7 @@ def places(monkeypatch, tmp_path):
     monkeypatch.setenv("NEEDLE_MNIST_DIR", str(env))
     monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
     monkeypatch.chdir(cwd)
-    return {"env": env, "user": xdg / "needle" / "mnist", "cwd": Path("data")}
+    return {"env": env, "user": xdg / "needle" / "mnist", "cwd": cwd / "data"}
 
 
 def fill(folder):
