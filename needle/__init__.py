@@ -1,22 +1,18 @@
 """needle: a small deep-learning framework with NumPy tensors and differentiable adjoints."""
-from . import autograd, ops
-from .autograd import (
-    Tensor,
-    TensorTuple,
-    Value,
-    enable_grad,
-    grad,
-    is_grad_enabled,
-    no_grad,
-)
+from . import anomaly, autograd, modes, ops, sweeps
+from .autograd import Tensor, TensorTuple, Value
 from .device import all_devices, cpu, default_device
+from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F401,F403
 from . import init, nn, optim
 from .init import ones, ones_like, zeros, zeros_like
 from .serialization import load, save
-from . import data
-from . import derivatives, viz
-
-func = derivatives  # needle.func: grad, jvp, vjp, jacfwd, jacrev, hessian, hvp
+from . import data, func, testing, viz
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "TensorTuple", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "cpu", "default_device", "all_devices", "ones", "zeros", "ones_like", "zeros_like", "save", "load",
+    "autograd", "ops", "init", "nn", "optim", "data", "func", "testing", "viz", "anomaly",
+] + ops.__all__

@@ -10,15 +10,15 @@ import sys
 
 import numpy as np
 
-from . import autograd
+from . import modes
 
 __all__ = ["AnomalyError", "detect_anomaly", "origin_of"]
 
 _PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 
 # id(node) -> (file, line, function) of the user code that created it, for nodes made while
-# enabled; the entry is dropped when the node dies (Value.__del__), so an id is never reused.
-_origins = autograd._creation_sites
+# enabled; the engine drops the entry when the node dies (Value.__del__), so an id is never reused.
+creation_sites = {}
 
 # Nodes whose gradient rule is running: the ops inside a rule are not checked one by one, the
 # adjoints the rule returns are, so the error names the forward op whose derivative failed.
@@ -34,7 +34,7 @@ def detect_anomaly():
 
     The error names the op and the file:line of the user code that created the failing node.
     """
-    return autograd._AnomalyMode(True)
+    return modes.anomaly_mode(True)
 
 
 def origin_of(node, file_name_only=False):
@@ -42,7 +42,7 @@ def origin_of(node, file_name_only=False):
 
     `file_name_only`: the file without its folder.
     """
-    site = _origins.get(id(node))
+    site = creation_sites.get(id(node))
     if site is None:
         return None
     filename, line, function = site
@@ -52,13 +52,13 @@ def origin_of(node, file_name_only=False):
 def on_result(value, op, inputs):
     """Engine hook after `op` computed `value`: remember the creation site, check for NaN/Inf."""
     site = _user_site()
-    _origins[id(value)] = site
+    creation_sites[id(value)] = site
     if _differentiating:
         return
     bad = _nonfinite(value.cached_data)
     if bad:
         raise AnomalyError(
-            f"{autograd._op_name(op)} produced {bad} in its forward result "
+            f"{type(op).__name__} produced {bad} in its forward result "
             f"({_describe(value.cached_data)}) at {_format_site(site)}{_inputs_note(inputs)}"
         )
 
@@ -71,13 +71,13 @@ def checked_gradient(op, out_grad, node):
     finally:
         _differentiating.pop()
     for i, adjoint in enumerate(grads):
-        bad = _nonfinite(adjoint.cached_data) if isinstance(adjoint, autograd.Value) else None
+        bad = _nonfinite(adjoint.cached_data) if hasattr(adjoint, "cached_data") else None
         if bad:
             created = origin_of(node) or "a place outside detect_anomaly()"
             incoming = _nonfinite(out_grad.cached_data)
             note = f"; its incoming adjoint already held {incoming}" if incoming else ""
             raise AnomalyError(
-                f"{autograd._op_name(op)}.gradient produced {bad} in adjoint {i} "
+                f"{type(op).__name__}.gradient produced {bad} in adjoint {i} "
                 f"({_describe(adjoint.cached_data)}) for the node created at {created}{note}"
             )
     return grads

@@ -1,82 +1,72 @@
-"""The autograd engine: graph nodes (Value, Tensor, TensorTuple), ops and grad mode.
+"""The graph's nodes (Value, Tensor, TensorTuple) and the base classes of every op.
 
 An op's output is a node that remembers the op and its inputs. `compute` runs eagerly on NumPy
 arrays; `gradient` maps the output adjoint to one adjoint per input and is written with needle ops,
 so adjoints are graph nodes too and can be differentiated again. `jvp` is the forward-mode rule.
-The sweeps over a graph live in `sweeps.py`; the public ones are re-exported here.
+
+needle's layers, bottom up: `modes` (grad and anomaly mode, per thread), `anomaly`, this module,
+`ops` (built on Tensor), `sweeps` (built on ops). Tensor's operators and methods are carried out by
+`ops` and `sweeps`, so they reach them through the package at call time (`needle.ops.add`), as the
+course's skeleton does: the one lazy access in needle, and the reason this module imports `needle`.
+
+Speed tricks, each paid for by a workload in `benchmarks/` (`python -m benchmarks.run`):
+- `make_from_op` keeps NumPy's 0-d results as NumPy scalars, which later ops take faster than
+  0-d arrays (workload 4, the 10^6-node scalar chain: 1.5x).
+- The operators share one scalar op per float value (`_scalar_op`): a node of scalar arithmetic
+  is then two objects instead of three, a third less work for the cycle collector (workload 4).
+- `Value.__slots__` (no `__dict__`, no weak references): smaller nodes, cheaper to make and to
+  collect (workloads 2 and 4).
+The sweeps pause the cycle collector (`sweeps._collector_paused`, workload 4).
 """
-import contextlib
 import re
 
 import numpy as np
 
+import needle
+
+from . import anomaly, modes
+from .anomaly import AnomalyError, creation_sites, detect_anomaly
 from .device import cpu
+
+__all__ = [
+    "Value", "Tensor", "TensorTuple", "Op", "TensorOp", "TensorTupleOp", "LinearOp", "MultilinearOp",
+    "ZeroTangent", "TENSOR_COUNTER", "find_topo_sort", "compute_gradient_of_variables", "grad",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "AnomalyError",
+]
 
 # needle: the number of live Values, counted up whenever one is made and down in `__del__`.
 TENSOR_COUNTER = 0
 
-# How many Values have ever been made: each node's `_order`. A node's inputs exist before it does,
-# so decreasing `_order` is a reverse topological order, and the backward sweep needs no sort.
-_MADE = 0
+# A clock that ticks whenever a Value is made or written in place. A node's `_order` is its
+# reading at creation: inputs exist before their node, so decreasing `_order` is a reverse
+# topological order and the backward sweep needs no sort. `_version` is the reading at the
+# node's latest in-place write (0: never), so an input written after a node was made has
+# `_version > node._order`, and that node's rule would read changed data.
+_clock = 0
 
-_grad_enabled = True
+# This thread's modes, read on every op (`modes.current`).
+_modes = modes.current
 
-# Set by anomaly.detect_anomaly(); when on, each result and each adjoint is checked for NaN/Inf.
-_anomaly_enabled = False
+# The course's names for the sweeps, which live in `sweeps` (built on this module).
+_SWEEP_NAMES = ("find_topo_sort", "compute_gradient_of_variables", "grad", "tangent_sweep")
 
-# id(node) -> where user code made it, for nodes made under detect_anomaly(); dropped as they die.
-_creation_sites = {}
-
-
-def is_grad_enabled():
-    """True unless inside `no_grad()`: whether new op results record their op and inputs."""
-    return _grad_enabled
-
-
-class _SwitchMode(contextlib.ContextDecorator):
-    """Set one of this module's switches (the global named by `switch`) for a `with` block or a
-    decorated function; blocks nest, and each restores the value it found."""
-
-    switch = None
-
-    def __init__(self, enabled):
-        self.enabled = enabled
-        self.previous = []
-
-    def __enter__(self):
-        self.previous.append(globals()[self.switch])
-        globals()[self.switch] = self.enabled
-        return self
-
-    def __exit__(self, *exc):
-        globals()[self.switch] = self.previous.pop()
-        return False
+no_grad, enable_grad = modes.no_grad, modes.enable_grad
+set_grad_enabled, is_grad_enabled = modes.set_grad_enabled, modes.is_grad_enabled
 
 
-class _GradMode(_SwitchMode):
-    """Whether graphs are recorded."""
-
-    switch = "_grad_enabled"
-
-
-class _AnomalyMode(_SwitchMode):
-    """Whether each result and adjoint is checked for NaN/Inf (`anomaly.detect_anomaly`)."""
-
-    switch = "_anomaly_enabled"
-
-
-def no_grad():
-    """Context manager (and decorator) inside which ops record no graph: results are constants."""
-    return _GradMode(False)
-
-
-def enable_grad():
-    """Context manager (and decorator) that turns graph recording back on inside `no_grad()`."""
-    return _GradMode(True)
+def __getattr__(name):
+    if name in _SWEEP_NAMES:
+        return getattr(needle.sweeps, name)
+    raise AttributeError(f"module 'needle.autograd' has no attribute {name!r}")
 
 
 class Op:
-    """An operator: `compute` on arrays, `gradient` (reverse rule) and `jvp` (forward rule) on Tensors."""
+    """An operator: `compute` on arrays, `gradient` (reverse rule) and `jvp` (forward rule) on Tensors.
+
+    Ops hold only their parameters (axes, a scalar), never per-call state, so one op object may
+    make many nodes. What a rule needs from the forward pass is saved on the node: an op whose
+    `compute_saving(*arrays)` returns (result, saved) gets `saved` as `node.saved`.
+    """
 
     differentiable = True
 
@@ -93,7 +83,7 @@ class Op:
     def gradient_as_tuple(self, out_grad, node):
         """`gradient`, always as a tuple with one entry per input."""
         grads = self.gradient(out_grad, node)
-        if isinstance(grads, tuple):
+        if type(grads) is tuple:
             return grads
         if isinstance(grads, list):
             return tuple(grads)
@@ -102,10 +92,6 @@ class Op:
     def jvp(self, tangents, node):
         """Tangent of the output given one tangent per input (forward mode)."""
         raise NotImplementedError(f"{type(self).__name__} has no forward-mode rule")
-
-
-def _op_name(op):
-    return type(op).__name__
 
 
 class TensorOp(Op):
@@ -120,6 +106,27 @@ class TensorTupleOp(Op):
 
     def __call__(self, *args):
         return TensorTuple.make_from_op(self, args)
+
+
+class SavingOp(TensorOp):
+    """A TensorOp whose rules reuse intermediate results of its forward pass, saved on the node.
+
+    Subclasses write `compute_saving(*arrays) -> (result, saved)`; `compute` returns the result alone.
+    """
+
+    def compute_saving(self, *args):
+        raise NotImplementedError(f"{type(self).__name__}.compute_saving is not defined")
+
+    def compute(self, *args):
+        return self.compute_saving(*args)[0]
+
+    def __call__(self, *args):
+        inputs = tuple(_as_value(type(self).__name__, x) for x in args)
+        try:
+            result, saved = self.compute_saving(*[x.cached_data for x in inputs])
+        except (ValueError, TypeError, IndexError) as error:
+            _raise_named(self, inputs, error)
+        return Tensor.make_from_op(self, inputs, result, saved)
 
 
 class LinearOp(TensorOp):
@@ -156,15 +163,47 @@ def _raise_named(op, inputs, error):
     if _NAMED_ERROR.match(message):
         raise error
     shapes = ", ".join(str(getattr(x.cached_data, "shape", "tuple")) for x in inputs)
-    raise type(error)(f"{_op_name(op)}: inputs {shapes}: {message}") from error
+    raise type(error)(f"{type(op).__name__}: inputs {shapes}: {message}") from error
+
+
+def _as_value(op_name, x):
+    """`x` if it is a graph node; a clear error otherwise."""
+    if isinstance(x, Value):
+        return x
+    raise TypeError(f"{op_name}: expected Tensor inputs, got {type(x).__name__}")
 
 
 class Value:
     """A node of the computation graph: the op that made it, its inputs and its computed data."""
 
-    # Six fields, no weak references: at this size a deep graph costs the cycle collector half as
-    # much as at the next allocation size (measured on a 10^6-node chain).
-    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "grad", "_order")
+    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "grad", "saved", "_order", "_version")
+
+    def _init(self, op, inputs, *, num_outputs=1, cached_data=None, requires_grad=None):
+        """The course's spelling of `_set` (`num_outputs` is accepted and unused); `requires_grad`
+        None: whether any input requires grad."""
+        if requires_grad is None:
+            requires_grad = _any_requires_grad(inputs)
+        self._set(op, tuple(inputs), cached_data, requires_grad, None)
+
+    def _set(self, op, inputs, data, requires_grad, saved):
+        """Set every field and count the node: the one place a node is made."""
+        global TENSOR_COUNTER, _clock
+        TENSOR_COUNTER += 1
+        _clock += 1
+        self._order = _clock
+        self._version = 0
+        self.op = op
+        self.inputs = inputs
+        self.cached_data = data
+        self.requires_grad = requires_grad
+        self.grad = None
+        self.saved = saved
+
+    def __del__(self):
+        global TENSOR_COUNTER
+        TENSOR_COUNTER -= 1
+        if creation_sites:
+            creation_sites.pop(id(self), None)
 
     def realize_cached_data(self):
         """The stored result (computed eagerly when the node was made); not a copy."""
@@ -173,81 +212,63 @@ class Value:
     def is_leaf(self):
         return self.op is None
 
-    def __del__(self):
-        global TENSOR_COUNTER
-        TENSOR_COUNTER -= 1
-        if _creation_sites:
-            _creation_sites.pop(id(self), None)
+    # The clock reading of the latest in-place write to any node: a node made after it cannot
+    # have a written input, so the sweep checks versions only for nodes older than this.
+    last_write = 0
 
-    def _init(self, op, inputs, *, num_outputs=1, cached_data=None, requires_grad=None):
-        """Set every field (the course's signature; `num_outputs` is accepted and unused)."""
-        global TENSOR_COUNTER, _MADE
-        TENSOR_COUNTER += 1
-        _MADE += 1
-        self._order = _MADE
-        if requires_grad is None:
-            requires_grad = any(x.requires_grad for x in inputs)
-        self.op = op
-        self.inputs = tuple(inputs)
-        self.cached_data = cached_data
-        self.requires_grad = requires_grad
-        self.grad = None
+    def bump_version(self):
+        """Record an in-place write: rules of nodes made before it refuse to read this value."""
+        global _clock
+        _clock += 1
+        self._version = Value.last_write = _clock
 
     @classmethod
     def make_const(cls, data, *, requires_grad=False):
         """A leaf holding `data` itself (no copy)."""
-        global TENSOR_COUNTER, _MADE
         value = object.__new__(cls)
-        TENSOR_COUNTER += 1
-        _MADE += 1
-        value._order = _MADE
-        value.op = None
-        value.inputs = ()
-        value.cached_data = data
-        value.requires_grad = requires_grad
-        value.grad = None
+        value._set(None, (), data, requires_grad, None)
         return value
 
     @classmethod
-    def make_from_op(cls, op, inputs, result=None):
+    def make_from_op(cls, op, inputs, result=None, saved=None):
         """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad.
 
-        `result`: op(*inputs) when the caller already has it (found while computing another op),
-        taken as the node's data instead of running `compute` again.
+        `inputs` is a tuple. `result`, `saved`: op(*inputs) and what its rules reuse, when the
+        caller already has them.
         """
-        global TENSOR_COUNTER, _MADE
-        try:  # the common arities without building a list
-            if result is not None:
-                data = result
-            elif len(inputs) == 1:
-                data = op.compute(inputs[0].cached_data)
-            elif len(inputs) == 2:
-                data = op.compute(inputs[0].cached_data, inputs[1].cached_data)
-            else:
-                data = op.compute(*[x.cached_data for x in inputs])
-        except (ValueError, TypeError, IndexError) as error:
-            _raise_named(op, inputs, error)
-        # NumPy's result as it comes: a 0-d result is a NumPy scalar, which later ops take faster
-        # than a 0-d array (a 10^6-node scalar chain runs 1.5x faster). `numpy()` hands out arrays.
+        if result is None:
+            try:  # the common arities without building a list (workload 2: 8% of a small op)
+                if len(inputs) == 1:
+                    result = op.compute(inputs[0].cached_data)
+                elif len(inputs) == 2:
+                    result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
+                else:
+                    result = op.compute(*[x.cached_data for x in inputs])
+            except (ValueError, TypeError, IndexError) as error:
+                _raise_named(op, inputs, error)
+            except AttributeError:
+                inputs = tuple(_as_value(type(op).__name__, x) for x in inputs)
+                raise
         value = object.__new__(cls)
-        TENSOR_COUNTER += 1
-        _MADE += 1
-        value._order = _MADE
-        value.cached_data = data
-        value.grad = None
-        if _anomaly_enabled:
-            _anomaly.on_result(value, op, inputs)
-        if _grad_enabled and op.differentiable:
+        if _modes.grad_enabled and op.differentiable:
             for x in inputs:
                 if x.requires_grad:
-                    value.op = op
-                    value.inputs = inputs if type(inputs) is tuple else tuple(inputs)
-                    value.requires_grad = True
-                    return value
-        value.op = None
-        value.inputs = ()
-        value.requires_grad = False
+                    value._set(op, inputs, result, True, saved)
+                    break
+            else:
+                value._set(None, (), result, False, saved)
+        else:
+            value._set(None, (), result, False, saved)
+        if _modes.anomaly_enabled:
+            anomaly.on_result(value, op, inputs)
         return value
+
+
+def _any_requires_grad(inputs):
+    for x in inputs:
+        if x.requires_grad:
+            return True
+    return False
 
 
 class TensorTuple(Value):
@@ -259,9 +280,7 @@ class TensorTuple(Value):
         return len(self.cached_data)
 
     def __getitem__(self, index):
-        from .ops import tuple_get_item
-
-        return tuple_get_item(self, index)
+        return needle.ops.tuple_get_item(self, index)
 
     def tuple(self):
         return tuple(self[i] for i in range(len(self)))
@@ -273,34 +292,34 @@ class TensorTuple(Value):
         return "(" + ", ".join(str(x) for x in self.tuple()) + ")"
 
     def __add__(self, other):
-        from .ops import make_tuple
-
         if not isinstance(other, TensorTuple) or len(self) != len(other):
             raise ValueError("TensorTuple + : both operands must be TensorTuples of one length")
-        return make_tuple(*[self[i] + other[i] for i in range(len(self))])
+        return needle.ops.make_tuple(*[self[i] + other[i] for i in range(len(self))])
 
     def detach(self):
         return TensorTuple.make_const(self.cached_data)
 
 
 class Tensor(Value):
-    """An n-dimensional array in the graph. `Tensor(array, dtype=None, requires_grad=True)`."""
+    """An n-dimensional array in the graph. `Tensor(array, dtype=None, requires_grad=True)`.
+
+    The data is copied (`from_numpy` and `detach` share storage instead). Only floating-point
+    tensors can require grad: for integer and bool data `requires_grad` defaults to False.
+    """
 
     __slots__ = ()
 
-    def __init__(self, array, *, device=None, dtype=None, requires_grad=True, **kwargs):
+    def __init__(self, array, *, device=None, dtype=None, requires_grad=None):
         if device is not None and device != cpu():
             raise ValueError(f"Tensor: unknown device {device!r}; needle runs on cpu()")
-        if isinstance(array, Tensor):
-            data = np.asarray(array.cached_data, dtype=dtype)
-        else:
-            data = _array_from(array, dtype)
-        self._init(None, (), cached_data=data, requires_grad=requires_grad)
+        data = _array_from(array, dtype)
+        self._init(None, (), cached_data=data, requires_grad=_leaf_requires_grad("Tensor", data, requires_grad))
 
     @staticmethod
     def from_numpy(array, *, requires_grad=False):
         """A leaf over `array` itself, no copy."""
-        return Tensor.make_const(np.asarray(array), requires_grad=requires_grad)
+        array = np.asarray(array)
+        return Tensor.make_const(array, requires_grad=_leaf_requires_grad("from_numpy", array, requires_grad))
 
     # ---- data and metadata -------------------------------------------------------------------
 
@@ -314,6 +333,7 @@ class Tensor(Value):
         if not isinstance(value, Tensor):
             raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
         self.cached_data = np.asarray(value.cached_data)  # an array (a 0-d result is a scalar)
+        self.bump_version()
 
     def detach(self):
         """A constant leaf (no op, no inputs, requires_grad False) sharing this tensor's storage."""
@@ -362,74 +382,69 @@ class Tensor(Value):
         needle: by default the adjoints are recorded graphs, so `x.grad.backward()` works; pass
         `create_graph=False` for first-order gradients only (constants, cheaper).
         """
-        if out_grad is None:
-            out_grad = Tensor.make_const(np.ones(self.shape, dtype=self.dtype))
-        compute_gradient_of_variables(self, out_grad, create_graph=create_graph)
+        needle.sweeps.backward(self, out_grad, create_graph=create_graph)
 
     # ---- operators ---------------------------------------------------------------------------
 
-    # The operators build op nodes directly: they are the hottest path of a small-tensor graph.
-
     def __add__(self, other):
         if isinstance(other, Tensor):
-            return Tensor.make_from_op(EWiseAdd(), (self, other))
-        return Tensor.make_from_op(_scalar_op(AddScalar, other), (self,))
+            return Tensor.make_from_op(needle.ops.EWiseAdd(), (self, other))
+        return Tensor.make_from_op(_scalar_op(needle.ops.AddScalar, other), (self,))
 
     __radd__ = __add__
 
     def __mul__(self, other):
         if isinstance(other, Tensor):
-            return Tensor.make_from_op(EWiseMul(), (self, other))
-        return Tensor.make_from_op(_scalar_op(MulScalar, other), (self,))
+            return Tensor.make_from_op(needle.ops.EWiseMul(), (self, other))
+        return Tensor.make_from_op(_scalar_op(needle.ops.MulScalar, other), (self,))
 
     __rmul__ = __mul__
 
     def __sub__(self, other):
         # needle: Tensor - Tensor is negate then add (two nodes); Tensor - scalar is one add_scalar.
         if isinstance(other, Tensor):
-            negated = Tensor.make_from_op(Negate(), (other,))
-            return Tensor.make_from_op(EWiseAdd(), (self, negated))
-        return Tensor.make_from_op(_scalar_op(AddScalar, -other), (self,))
+            return self + needle.ops.negate(other)
+        return Tensor.make_from_op(_scalar_op(needle.ops.AddScalar, -other), (self,))
 
     def __rsub__(self, other):
-        return ops.add_scalar(ops.negate(self), other)
+        return needle.ops.add_scalar(needle.ops.negate(self), other)
 
     def __truediv__(self, other):
         if isinstance(other, Tensor):
-            return ops.divide(self, other)
-        return ops.divide_scalar(self, other)
+            return needle.ops.divide(self, other)
+        return needle.ops.divide_scalar(self, other)
 
     def __rtruediv__(self, other):
-        return ops.mul_scalar(ops.power_scalar(self, -1), other)
+        return needle.ops.mul_scalar(needle.ops.power_scalar(self, -1), other)
 
     def __pow__(self, other):
         if isinstance(other, Tensor):
-            return ops.power(self, other)
-        return ops.power_scalar(self, other)
+            return needle.ops.power(self, other)
+        return needle.ops.power_scalar(self, other)
 
     def __rpow__(self, other):
-        return ops.power(Tensor.make_const(_array_from(other, self.dtype)), self)
+        return needle.ops.power(Tensor.make_const(_array_from(other, self.dtype)), self)
 
     def __neg__(self):
-        return ops.negate(self)
+        return needle.ops.negate(self)
 
     def __matmul__(self, other):
-        return ops.matmul(self, other)
+        return needle.ops.matmul(self, other)
 
     def __getitem__(self, index):
-        return ops.getitem(self, index)
+        return needle.ops.getitem(self, index)
 
     def __lt__(self, other):
-        return ops.less(self, other)
+        return needle.ops.less(self, other)
 
     def __le__(self, other):
-        return ops.less_equal(self, other)
+        return needle.ops.less_equal(self, other)
 
     def __gt__(self, other):
-        return ops.greater(self, other)
+        return needle.ops.greater(self, other)
 
     def __ge__(self, other):
-        return ops.greater_equal(self, other)
+        return needle.ops.greater_equal(self, other)
 
     # NumPy defers to the reflected operators, so `np.float64(2) * t` is a Tensor, not an array.
     __array_ufunc__ = None
@@ -441,59 +456,63 @@ class Tensor(Value):
     # ---- methods -----------------------------------------------------------------------------
 
     def sum(self, axes=None, keepdims=False):
-        return ops.summation(self, axes, keepdims=keepdims)
+        return needle.ops.summation(self, axes, keepdims=keepdims)
 
     def mean(self, axes=None, keepdims=False):
-        return ops.mean(self, axes, keepdims=keepdims)
+        return needle.ops.mean(self, axes, keepdims=keepdims)
 
     def max(self, axes=None, keepdims=False):
-        return ops.max(self, axes, keepdims=keepdims)
+        return needle.ops.max(self, axes, keepdims=keepdims)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return ops.reshape(self, tuple(shape))
+        return needle.ops.reshape(self, tuple(shape))
 
     def broadcast_to(self, shape):
-        return ops.broadcast_to(self, shape)
+        return needle.ops.broadcast_to(self, shape)
 
     def transpose(self, axes=None):
-        return ops.transpose(self, axes)
+        return needle.ops.transpose(self, axes)
 
     def permute(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = axes[0]
-        return ops.permute(self, tuple(axes))
+        return needle.ops.permute(self, tuple(axes))
 
     def matmul(self, other):
-        return ops.matmul(self, other)
+        return needle.ops.matmul(self, other)
 
     def exp(self):
-        return ops.exp(self)
+        return needle.ops.exp(self)
 
     def log(self):
-        return ops.log(self)
+        return needle.ops.log(self)
 
     def relu(self):
-        return ops.relu(self)
+        return needle.ops.relu(self)
 
     def tanh(self):
-        return ops.tanh(self)
+        return needle.ops.tanh(self)
 
     def sigmoid(self):
-        return ops.sigmoid(self)
+        return needle.ops.sigmoid(self)
 
     def sqrt(self):
-        return ops.sqrt(self)
+        return needle.ops.sqrt(self)
 
     def abs(self):
-        return ops.abs(self)
+        return needle.ops.abs(self)
 
 
-# The operators' scalar ops, one per float value: ops are immutable, so nodes may share one, and
-# a graph of scalar arithmetic then makes two objects per node instead of three (the op, the node
-# and its inputs), a third less work for the cycle collector. Zero (its sign matters) and NaN are
-# never shared; a table is emptied when it reaches 256 values.
+class ZeroTangent(Tensor):
+    """The tangent of an input with none seeded: zeros that product rules may skip."""
+
+    __slots__ = ()
+
+
+# The operators' scalar ops, one per float value (ops are stateless, so nodes may share one).
+# Zero (its sign matters) and NaN are never shared; a table is emptied at 256 values.
 _shared_scalar_ops = {}
 
 
@@ -512,20 +531,19 @@ def _scalar_op(op_class, scalar):
 
 
 def _array_from(array, dtype):
-    """An owned ndarray from a list, scalar or array; `dtype` None keeps NumPy's inference."""
+    """An owned ndarray (a copy) from a list, scalar, array or Tensor; `dtype` None keeps NumPy's."""
     if isinstance(array, Value):
         array = array.cached_data
     return np.array(array, dtype=None if dtype is None else np.dtype(dtype))
 
 
-class ZeroTangent(Tensor):
-    """The tangent of an input with none seeded: zeros that product rules may skip."""
-
-    __slots__ = ()
-
-
-from .sweeps import compute_gradient_of_variables, find_topo_sort, grad, tangent_sweep  # noqa: E402,F401
-from . import ops  # noqa: E402  (ops import Tensor from this module)
-from .ops import AddScalar, EWiseAdd, EWiseMul, MulScalar, Negate  # noqa: E402
-from . import anomaly as _anomaly  # noqa: E402  (the hooks above; it flips _anomaly_enabled)
-from .anomaly import AnomalyError, detect_anomaly  # noqa: E402,F401
+def _leaf_requires_grad(name, data, requires_grad):
+    """The leaf's `requires_grad`: None means True for floating data, False otherwise."""
+    differentiable = data.dtype.kind in "fc"
+    if requires_grad is None:
+        return differentiable
+    if requires_grad and not differentiable:
+        raise TypeError(
+            f"{name}: only floating-point tensors can require grad, got dtype {data.dtype}"
+        )
+    return bool(requires_grad)

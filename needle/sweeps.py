@@ -1,6 +1,7 @@
 """The sweeps over a graph: the topological order, reverse mode (backward, grad) and forward mode.
 
-`needle.autograd` re-exports the public ones, which is where the course's code looks for them.
+Reverse mode visits the nodes that receive an adjoint in decreasing creation order (`_order`), a
+reverse topological order, so it needs no sort. `needle.autograd` re-exports the course's names.
 """
 import contextlib
 import gc
@@ -8,9 +9,10 @@ import heapq
 
 import numpy as np
 
-from . import anomaly as anomaly_hooks
-from . import autograd
-from .autograd import Tensor, TensorTuple, Value, ZeroTangent, _GradMode, _op_name
+from . import anomaly, modes, ops
+from .autograd import Tensor, TensorTuple, Value, ZeroTangent
+
+__all__ = ["find_topo_sort", "backward", "compute_gradient_of_variables", "grad", "tangent_sweep"]
 
 
 def find_topo_sort(node_list):
@@ -38,9 +40,95 @@ def find_topo_sort(node_list):
     return order
 
 
+# ---- reverse mode: the public entry points --------------------------------------------------
+
+
+def backward(output, out_grad=None, *, create_graph=True):
+    """`Tensor.backward`: seed `out_grad` (default ones) and store every node's adjoint as `.grad`."""
+    seed = _seed("backward", output, out_grad)
+    compute_gradient_of_variables(output, seed, create_graph=create_graph)
+
+
+def compute_gradient_of_variables(output_tensor, out_grad, *, create_graph=True):
+    """Reverse-mode sweep from `output_tensor` seeded with `out_grad`; sets `node.grad` everywhere.
+
+    With `create_graph` the adjoints are recorded graphs (differentiable again); without it they
+    are constants.
+    """
+    _require_graph("backward", output_tensor)
+    with modes.set_grad_enabled(create_graph and modes.current.grad_enabled), _collector_paused():
+        _reverse_sweep([output_tensor], [out_grad], store=True)
+
+
+def grad(outputs, inputs, out_grad=None, create_graph=False, allow_unused=False):
+    """Gradients of `outputs` with respect to `inputs`, returned without touching any `.grad`.
+
+    `outputs`/`out_grad`: a Tensor or a sequence (seeds default to ones). `inputs`: a Tensor or a
+    sequence; the result matches. An input the outputs do not reach is an error, as is an output
+    recorded without grad; `allow_unused=True` gives zeros for them instead. With `create_graph`
+    the results are recorded graphs, so they can be differentiated again.
+    """
+    single_input = isinstance(inputs, Value)
+    inputs = [inputs] if single_input else list(inputs)
+    outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
+    seeds = [None] * len(outputs) if out_grad is None else _as_list(out_grad)
+    if len(seeds) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(seeds)} out_grads")
+    seeds = [_seed("grad", output, seed) for output, seed in zip(outputs, seeds)]
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
+    recorded = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad or not allow_unused]
+    for output, _ in recorded:
+        _require_graph("grad", output)
+    with modes.set_grad_enabled(create_graph and modes.current.grad_enabled), _collector_paused():
+        adjoints = _reverse_sweep([o for o, _ in recorded], [s for _, s in recorded], False, inputs)
+    results = [_adjoint_of("grad", i, x, adjoints, allow_unused) for i, x in enumerate(inputs)]
+    return results[0] if single_input else results
+
+
+def _as_list(values):
+    return [values] if isinstance(values, Value) else list(values)
+
+
+def _seed(name, output, out_grad):
+    """The adjoint seeded at `output`: ones by default, else `out_grad` (Tensor or array) of its shape."""
+    if out_grad is None:
+        return Tensor.make_const(np.ones(output.shape, dtype=output.dtype))
+    if not isinstance(out_grad, Value):
+        out_grad = Tensor.make_const(np.asarray(out_grad, dtype=output.dtype))
+    if out_grad.shape != output.shape:
+        raise ValueError(f"{name}: out_grad shape {out_grad.shape} differs from output {output.shape}")
+    return out_grad
+
+
+def _require_graph(name, output):
+    """Refuse to differentiate a result that no recorded graph connects to a tensor requiring grad."""
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"{name}: the output (shape {getattr(output, 'shape', '?')}) does not require grad: it "
+            "was computed under no_grad() or only from tensors with requires_grad=False, so nothing "
+            "connects it to a gradient"
+        )
+
+
+def _adjoint_of(name, index, x, adjoints, allow_unused):
+    """The adjoint the sweep found for input `x`; zeros with `allow_unused`, else an error."""
+    adjoint = adjoints.get(x)
+    if adjoint is not None:
+        return adjoint
+    if not allow_unused:
+        raise RuntimeError(
+            f"{name}: input {index} (shape {x.shape}) is not used in the graph of the outputs; "
+            "pass allow_unused=True to get zeros for it"
+        )
+    return Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
+
+
 @contextlib.contextmanager
 def _collector_paused():
-    """Pause the cycle collector: a sweep makes many young objects and no garbage worth a scan."""
+    """Pause the cycle collector: a sweep makes many young objects and no garbage worth a scan
+    (workload 4 of `benchmarks/`, the 10^6-node scalar chain)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -50,112 +138,119 @@ def _collector_paused():
             gc.enable()
 
 
-def _reverse_sweep(outputs, out_grads, store, wanted=()):
-    """Reverse-mode sweep from `outputs` seeded with `out_grads`; returns {node: adjoint} for `wanted`.
+# ---- reverse mode: the sweep ----------------------------------------------------------------
 
-    Visits the nodes that receive an adjoint in decreasing creation order, a reverse topological
-    order. A node's adjoint is the sum of the partial adjoints sent to it, added up as they arrive
-    and released once passed on. With `store`, each adjoint becomes `node.grad` (needle:
-    overwritten, not accumulated): a leaf keeps the recorded adjoint, so its `.grad` can be
-    differentiated again; an intermediate node keeps its value, detached, since a recorded adjoint
-    usually refers back to the node itself and the cycle would outlive the graph.
+
+def _reverse_sweep(outputs, seeds, store, wanted=()):
+    """Reverse-mode sweep from `outputs` seeded with `seeds`; returns {node: adjoint} for `wanted`.
+
+    A node's adjoint is the sum of the partial adjoints sent to it, added up as they arrive and
+    released once passed on. Every node that consumes a node was made later, so when the heap
+    hands out a node (latest-made first) its adjoint is complete.
     """
     pending = {}  # node: the sum of the adjoints sent to it so far
-    ready = []  # heap of (-_order, node): the latest-made node with an adjoint comes out first
-    for output, out_grad in zip(outputs, out_grads):
-        previous = pending.get(output)
-        if previous is None:
-            pending[output] = out_grad
-            heapq.heappush(ready, (-output._order, output))
-        else:
-            pending[output] = previous + out_grad
+    ready = []  # heap of (-_order, node)
+    for output, seed in zip(outputs, seeds):
+        _accumulate(pending, ready, output, seed)
     wanted = set(wanted)
     found = {}
-    anomaly = autograd._anomaly_enabled
-    pop, push = heapq.heappop, heapq.heappush
     while ready:
-        # Every node that consumes this one was made later, so its adjoint is complete.
-        node = pop(ready)[1]
+        node = heapq.heappop(ready)[1]
         adjoint = pending.pop(node)
         if store:
-            node.grad = adjoint if node.op is None or not adjoint.requires_grad else adjoint.detach()
+            _store_grad(node, adjoint)
         if wanted and node in wanted:
             found[node] = adjoint
-        op = node.op
-        if op is None:
-            continue
-        grads = anomaly_hooks.checked_gradient(op, adjoint, node) if anomaly else op.gradient(adjoint, node)
-        if type(grads) is not tuple:
-            grads = tuple(grads) if isinstance(grads, list) else (grads,)
-        inputs = node.inputs
-        if len(grads) != len(inputs):
-            raise ValueError(
-                f"{_op_name(op)}.gradient: returned {len(grads)} adjoints for {len(inputs)} inputs"
-            )
-        for inp, grad in zip(inputs, grads):
-            if grad is None or not inp.requires_grad:
-                continue
-            try:
-                fits = type(inp) is TensorTuple or grad.cached_data.shape == inp.cached_data.shape
-            except AttributeError:
-                fits = False
-            if not fits:
-                _adjoint_error(op, inputs.index(inp), inp, grad)
-            previous = pending.get(inp)
-            if previous is None:
-                pending[inp] = grad
-                push(ready, (-inp._order, inp))
-            else:
-                pending[inp] = previous + grad
+        if node.op is not None:
+            _pass_on(node, adjoint, pending, ready)
     return found
 
 
-def _adjoint_error(op, i, inp, grad):
-    if not isinstance(grad, Tensor):
-        raise TypeError(f"{_op_name(op)}.gradient: adjoint {i} is a {type(grad).__name__}, not a Tensor")
-    raise ValueError(
-        f"{_op_name(op)}.gradient: adjoint {i} has shape {grad.shape}, but input {i} has shape {inp.shape}"
-    )
+def _store_grad(node, adjoint):
+    """The `.grad` policy (needle: overwritten by each sweep, not accumulated).
 
-
-def compute_gradient_of_variables(output_tensor, out_grad, *, create_graph=True):
-    """Reverse-mode sweep from `output_tensor` seeded with `out_grad`; sets `node.grad` everywhere.
-
-    With `create_graph` the adjoints are recorded graphs (differentiable again); without it they
-    are constants.
+    A leaf keeps the recorded adjoint, so its `.grad` can be differentiated again; an intermediate
+    node keeps the value, detached, since its recorded adjoint usually refers back to the node
+    itself and that cycle would outlive the graph.
     """
-    with _GradMode(create_graph and autograd._grad_enabled), _collector_paused():
-        _reverse_sweep([output_tensor], [out_grad], store=True)
+    node.grad = adjoint if node.op is None or not adjoint.requires_grad else adjoint.detach()
 
 
-def grad(outputs, inputs, out_grad=None, create_graph=False):
-    """Gradients of `outputs` with respect to `inputs`, returned without touching any `.grad`.
-
-    `outputs`/`out_grad`: a Tensor or a sequence (seeds default to ones). `inputs`: a Tensor or a
-    sequence; the result matches (an input the outputs do not depend on gets zeros). With
-    `create_graph` the results are recorded graphs, so they can be differentiated again.
-    """
-    single_input = isinstance(inputs, Value)
-    inputs = [inputs] if single_input else list(inputs)
-    outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
-    if out_grad is None:
-        out_grads = [Tensor.make_const(np.ones(o.shape, dtype=o.dtype)) for o in outputs]
+def _accumulate(pending, ready, node, partial):
+    """Add one partial adjoint to `node`'s sum; a node's first one puts it on the heap."""
+    previous = pending.get(node)
+    if previous is None:
+        pending[node] = partial
+        heapq.heappush(ready, (-node._order, node))
     else:
-        out_grads = [out_grad] if isinstance(out_grad, Value) else list(out_grad)
-    if len(out_grads) != len(outputs):
-        raise ValueError(f"grad: {len(outputs)} outputs but {len(out_grads)} out_grads")
-    for output, seed in zip(outputs, out_grads):
-        if seed.shape != output.shape:
-            raise ValueError(f"grad: out_grad shape {seed.shape} differs from output {output.shape}")
-    with _GradMode(create_graph and autograd._grad_enabled), _collector_paused():
-        adjoints = _reverse_sweep(outputs, out_grads, store=False, wanted=inputs)
-    results = []
-    for x in inputs:
-        adjoint = adjoints.get(x)
-        if adjoint is None:
-            adjoint = Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
-        results.append(adjoint)
-    return results[0] if single_input else results
+        pending[node] = previous + partial
+
+
+def _pass_on(node, adjoint, pending, ready):
+    """Apply the node's reverse rule to its adjoint and add each partial to its input's sum.
+
+    `_accumulate` is written out in the loop: this is the sweep's innermost step (workload 4).
+    """
+    if Value.last_write > node._order:
+        _check_unmodified(node)
+    op = node.op
+    inputs = node.inputs
+    if modes.current.anomaly_enabled:
+        partials = anomaly.checked_gradient(op, adjoint, node)
+    else:
+        partials = op.gradient_as_tuple(adjoint, node)
+    if len(partials) != len(inputs):
+        raise ValueError(f"{type(op).__name__}.gradient: returned {len(partials)} adjoints for {len(inputs)} inputs")
+    for i, inp in enumerate(inputs):
+        partial = partials[i]
+        if partial is None or not inp.requires_grad:
+            continue
+        if type(partial) is not Tensor or not _fits(partial.cached_data, inp.cached_data):
+            partial = _fitted(op, i, inp, partial)
+        previous = pending.get(inp)
+        if previous is None:
+            pending[inp] = partial
+            heapq.heappush(ready, (-inp._order, inp))
+        else:
+            pending[inp] = previous + partial
+
+
+def _fits(adjoint, data):
+    return adjoint.shape == data.shape and adjoint.dtype == data.dtype
+
+
+def _check_unmodified(node):
+    """Refuse to run a rule on data written in place since the node was made: it would be stale."""
+    for i, x in enumerate((node,) + node.inputs):
+        if x._version > node._order:
+            what = "its output" if i == 0 else f"input {i - 1}"
+            raise RuntimeError(
+                f"backward: {what} of {type(node.op).__name__} (shape {getattr(x, 'shape', '?')}) was "
+                "modified in place after use (an optimizer step, a `data` assignment or an in-place "
+                "operator); its rule would read the new values. Recompute the graph after the update."
+            )
+
+
+def _fitted(op, index, inp, partial):
+    """`partial` checked against input `index`: a Tensor of its shape, cast to its floating dtype."""
+    if not isinstance(partial, Value):
+        raise TypeError(
+            f"{type(op).__name__}.gradient: adjoint {index} is a {type(partial).__name__}, not a Tensor"
+        )
+    if type(inp) is TensorTuple:
+        return partial
+    got, want = partial.cached_data, inp.cached_data
+    if got.shape != want.shape:
+        raise ValueError(
+            f"{type(op).__name__}.gradient: adjoint {index} has shape {got.shape}, "
+            f"but input {index} has shape {want.shape}"
+        )
+    if got.dtype != want.dtype and want.dtype.kind in "fc":
+        return ops.cast(partial, want.dtype)  # a float32 input gets a float32 adjoint
+    return partial
+
+
+# ---- forward mode ---------------------------------------------------------------------------
 
 
 def tangent_sweep(outputs, tangents, order=None):
@@ -171,16 +266,12 @@ def tangent_sweep(outputs, tangents, order=None):
             continue
         if not any(x in known for x in node.inputs):
             continue
-        node_tangents = tuple(
-            known[x] if x in known else _zero_tangent(x) for x in node.inputs
-        )
+        node_tangents = tuple(known[x] if x in known else _zero_tangent(x) for x in node.inputs)
         known[node] = node.op.jvp(node_tangents, node)
     return known
 
 
 def _zero_tangent(value):
     if isinstance(value, TensorTuple):
-        from .ops import make_tuple
-
-        return make_tuple(*[ZeroTangent.make_const(np.zeros_like(a)) for a in value.cached_data])
+        return ops.make_tuple(*[ZeroTangent.make_const(np.zeros_like(a)) for a in value.cached_data])
     return ZeroTangent.make_const(np.zeros_like(value.cached_data))

@@ -8,7 +8,8 @@ import pytest
 
 import needle as ndl
 from needle import autograd
-from needle.anomaly import AnomalyError, detect_anomaly, origin_of
+from needle.anomaly import AnomalyError, creation_sites, detect_anomaly, origin_of
+from needle.modes import is_anomaly_enabled
 
 HERE = os.path.basename(__file__)
 
@@ -80,23 +81,23 @@ def test_without_detect_anomaly_nan_flows_silently():
     y = ndl.log(x)
     y.backward()
     assert np.isnan(y.numpy()).all()
-    assert not autograd._anomaly_enabled
+    assert not is_anomaly_enabled()
 
 
 def test_the_mode_nests_restores_and_works_as_a_decorator():
     @detect_anomaly()
     def enabled_inside():
-        return autograd._anomaly_enabled
+        return is_anomaly_enabled()
 
     with detect_anomaly():
         with detect_anomaly():
-            assert autograd._anomaly_enabled
-        assert autograd._anomaly_enabled
-    assert not autograd._anomaly_enabled
-    assert enabled_inside() and not autograd._anomaly_enabled
+            assert is_anomaly_enabled()
+        assert is_anomaly_enabled()
+    assert not is_anomaly_enabled()
+    assert enabled_inside() and not is_anomaly_enabled()
     with pytest.raises(AnomalyError), detect_anomaly():
         ndl.log(ndl.Tensor(np.array([-1.0])))
-    assert not autograd._anomaly_enabled
+    assert not is_anomaly_enabled()
 
 
 def test_creation_sites_are_recorded_only_while_enabled():
@@ -112,12 +113,12 @@ def test_creation_sites_are_recorded_only_while_enabled():
 
 def test_a_creation_site_is_forgotten_when_its_node_dies():
     x = ndl.Tensor(np.array([1.0, 2.0]))
-    before = len(autograd._creation_sites)
+    before = len(creation_sites)
     with detect_anomaly():
         y = (x * 3.0).sum()
-    assert len(autograd._creation_sites) == before + 2
+    assert len(creation_sites) == before + 2
     del y
-    assert len(autograd._creation_sites) == before
+    assert len(creation_sites) == before
 
 def test_finite_graphs_pass_untouched_under_detect_anomaly():
     x = ndl.Tensor(np.array([[0.5, 1.5], [2.0, 3.0]], dtype=np.float32))

@@ -274,8 +274,9 @@ def test_find_topo_sort_puts_inputs_first_and_the_output_last():
 
 
 def test_gradient_of_gradient_as_in_the_course():
-    x2 = ndl.Tensor([6])
-    x3 = ndl.Tensor([0])
+    # The course writes Tensor([6]); integer tensors cannot require grad here (as in PyTorch).
+    x2 = ndl.Tensor([6.0])
+    x3 = ndl.Tensor([0.0])
     y = x2 * x2 + x2 * x3
     y.backward()
     grad_x2 = x2.grad
@@ -329,9 +330,15 @@ def test_grad_returns_gradients_without_touching_dot_grad():
     np.testing.assert_allclose(gx.numpy(), np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])))
 
 
-def test_grad_gives_zeros_for_an_input_the_output_does_not_use():
+def test_grad_refuses_an_input_the_output_does_not_use():
     x, unused = Tensor([1.0, 2.0]), Tensor(np.ones((2, 3)))
-    gx, g_unused = ndl.autograd.grad((x * x).sum(), [x, unused])
+    with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(2, 3\)\) is not used .*allow_unused=True"):
+        ndl.autograd.grad((x * x).sum(), [x, unused])
+
+
+def test_grad_gives_zeros_for_an_unused_input_with_allow_unused():
+    x, unused = Tensor([1.0, 2.0]), Tensor(np.ones((2, 3)))
+    gx, g_unused = ndl.autograd.grad((x * x).sum(), [x, unused], allow_unused=True)
     np.testing.assert_array_equal(gx.numpy(), [2.0, 4.0])
     np.testing.assert_array_equal(g_unused.numpy(), np.zeros((2, 3)))
 
@@ -499,3 +506,107 @@ def test_grad_of_grad_through_a_hundred_thousand_node_chain():
     np.testing.assert_array_equal(first.numpy(), [12.0])  # 2xu
     np.testing.assert_array_equal(d_dx.numpy(), [4.0])  # 2u
     np.testing.assert_array_equal(d_du.numpy(), [6.0])  # 2x
+
+
+# ---- refusing silent wrong answers -------------------------------------------------------------
+
+
+def test_backward_of_a_result_of_constants_raises_instead_of_giving_zeros():
+    c = Tensor([1.0, 2.0], requires_grad=False)
+    loss = (c * c).sum()
+    with pytest.raises(RuntimeError, match=r"backward: the output .* does not require grad"):
+        loss.backward()
+    assert c.grad is None
+
+
+def test_backward_of_a_loss_computed_under_no_grad_raises():
+    w = Tensor([1.0, 2.0])
+    with ndl.no_grad():
+        loss = (w * w).sum()
+    with pytest.raises(RuntimeError, match=r"computed under no_grad\(\)"):
+        loss.backward()
+
+
+def test_grad_of_a_no_grad_output_raises_and_allow_unused_gives_zeros():
+    w = Tensor([1.0, 2.0])
+    with ndl.no_grad():
+        out = (w * w).sum()
+    with pytest.raises(RuntimeError, match=r"grad: the output .* does not require grad"):
+        ndl.autograd.grad(out, w)
+    np.testing.assert_array_equal(ndl.autograd.grad(out, w, allow_unused=True).numpy(), [0.0, 0.0])
+
+
+def test_grad_refuses_an_input_that_does_not_require_grad():
+    w, c = Tensor([1.0]), Tensor([2.0], requires_grad=False)
+    with pytest.raises(RuntimeError, match=r"grad: input 1 does not require grad"):
+        ndl.autograd.grad((w * c).sum(), [w, c])
+
+
+def test_a_float32_leaf_gets_a_float32_gradient_from_a_float64_expression():
+    x = Tensor(np.float32([1.0, 2.0]))
+    scale = Tensor(np.float64([3.0, 4.0]), requires_grad=False)
+    (x * scale).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    (g,) = ndl.autograd.grad(((x * scale) ** 2).sum(), [x], create_graph=True)
+    assert g.dtype == np.float32 and ndl.autograd.grad(g.sum(), x).dtype == np.float32
+
+
+# ---- integer tensors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("array", [[1, 2, 3], np.array([True, False]), np.uint8([7])])
+def test_integer_and_bool_tensors_do_not_require_grad_by_default(array):
+    assert not Tensor(array).requires_grad
+
+
+def test_asking_an_integer_tensor_to_require_grad_is_an_error_naming_the_dtype():
+    with pytest.raises(TypeError, match=r"Tensor: only floating-point tensors can require grad, got dtype int64"):
+        Tensor([1, 2], requires_grad=True)
+
+
+# ---- copies and in-place writes ----------------------------------------------------------------
+
+
+def test_the_constructor_copies_a_tensors_storage():
+    t = Tensor([1.0, 2.0])
+    copy = Tensor(t)
+    p = ndl.nn.Parameter(t)
+    p.cached_data[0] = 5.0  # an in-place write to the parameter's storage
+    assert copy.numpy()[0] == 1.0 and t.numpy()[0] == 1.0
+
+
+def test_from_numpy_and_detach_still_share_storage():
+    array = np.ones(2)
+    assert np.shares_memory(Tensor.from_numpy(array).numpy(), array)
+    t = Tensor(array)
+    assert np.shares_memory(t.detach().numpy(), t.numpy())
+
+
+def test_backward_through_a_graph_made_before_an_optimizer_step_raises():
+    w = Tensor([1.0, 2.0])
+    loss = (w * w).sum()
+    loss.backward(create_graph=False)
+    w.grad = Tensor([1.0, 1.0])
+    ndl.optim.SGD([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match=r"input \d of EWiseMul \(shape \(2,\)\) was modified in place after use"):
+        loss.backward()
+
+
+def test_backward_after_a_data_assignment_raises_and_a_new_graph_works():
+    w = Tensor([1.0, 2.0])
+    loss = (w * 3.0).sum() * (w * w).sum()
+    w.data = Tensor([5.0, 5.0])
+    with pytest.raises(RuntimeError, match=r"modified in place after use"):
+        loss.backward()
+    fresh = (w * w).sum()
+    fresh.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [10.0, 10.0])
+
+
+def test_a_rule_that_reads_nothing_written_still_runs_after_a_write_elsewhere():
+    w, other = Tensor([1.0, 2.0]), Tensor([3.0])
+    loss = (w * w).sum()
+    other.data = Tensor([4.0])
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])

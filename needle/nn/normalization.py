@@ -52,9 +52,12 @@ class BatchNorm1d(Module):
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"BatchNorm1d: expected input of shape (batch, {self.dim}), got {x.shape}")
         if self.training:
-            standardize = ops.Standardize(0, self.eps)  # one fused node; it keeps the batch moments
-            normed = standardize(x)
-            self._update_running(*standardize.moments)
+            if x.shape[0] < 2:
+                raise ValueError(
+                    f"BatchNorm1d: training needs more than one value per feature, got input {x.shape}"
+                )
+            normed = ops.standardize(x, 0, self.eps)  # one fused node; it saves the batch moments
+            self._update_running(*normed.saved[:2])
         else:
             normed = (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
         return _affine(self, normed)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import Tensor, TensorOp
 from .elementwise import ElementwiseFunction, python_scalar
-from .shape import sum_to_shape
+from .broadcast import sum_to_shape
 
 __all__ = [
     "Maximum", "maximum", "Minimum", "minimum", "Where", "where", "Clip", "clip",

@@ -2,13 +2,13 @@
 import numpy as np
 
 from ..autograd import LinearOp, MultilinearOp, Tensor, TensorOp
-from .shape import sum_to_shape
+from .broadcast import sum_to_shape
 
 __all__ = [
     "EWiseAdd", "add", "AddScalar", "add_scalar", "EWiseMul", "multiply", "MulScalar", "mul_scalar",
     "EWisePow", "power", "PowerScalar", "power_scalar", "EWiseDiv", "divide", "DivScalar",
     "divide_scalar", "Negate", "negate", "Log", "log", "Exp", "exp", "ReLU", "relu", "Tanh", "tanh",
-    "Sigmoid", "sigmoid", "Sqrt", "sqrt", "Sin", "sin", "Cos", "cos", "Abs", "abs",
+    "Sigmoid", "sigmoid", "Sqrt", "sqrt", "Sin", "sin", "Cos", "cos", "Abs", "abs", "Cast", "cast",
 ]
 
 
@@ -113,26 +113,46 @@ def mul_scalar(a, scalar):
 
 
 class EWisePow(TensorOp):
-    """a ** b, broadcasting. d/da = b·a^(b−1), d/db = a^b·ln a (a > 0 where b's adjoint matters)."""
+    """a ** b, broadcasting. d/da = b·a^(b−1), d/db = a^b·ln a.
+
+    At a = 0 the formulas form 0·∞; as in PyTorch, d/da is 0 where b = 0 and d/db is 0 where
+    b ≥ 0 (the base is replaced by 1 there, a constant, so higher orders stay finite too).
+    """
 
     def compute(self, a, b):
         return np.power(a, b)
 
+    def _bases(self, node):
+        """(base for d/da, base for d/db): a with 1 where the derivative is 0 by convention."""
+        lhs, rhs = node.inputs
+        zero_base = lhs.cached_data == 0  # the raw data only decides where the convention applies
+        exponent = rhs.cached_data
+        return _ones_where(lhs, zero_base & (exponent == 0)), _ones_where(lhs, zero_base & (exponent >= 0))
+
     def gradient(self, out_grad, node):
         lhs, rhs = node.inputs
-        grad_lhs = sum_to_shape(out_grad * rhs * power(lhs, rhs - 1), lhs.shape)
+        base_lhs, base_rhs = self._bases(node)
+        grad_lhs = sum_to_shape(out_grad * rhs * power(base_lhs, rhs - 1), lhs.shape)
         # ln a only for an exponent that needs it: it is nan for a < 0, where x ** 2 is still fine.
         if not rhs.requires_grad:
             return grad_lhs, None
-        return grad_lhs, sum_to_shape(out_grad * node * log(lhs), rhs.shape)
+        return grad_lhs, sum_to_shape(out_grad * node * log(base_rhs), rhs.shape)
 
     def jvp(self, tangents, node):
         lhs, rhs = node.inputs
         t_lhs, t_rhs = tangents
-        tangent = t_lhs * rhs * power(lhs, rhs - 1)
+        base_lhs, base_rhs = self._bases(node)
+        tangent = t_lhs * rhs * power(base_lhs, rhs - 1)
         if not rhs.requires_grad:  # a constant exponent: its tangent is 0, and 0·ln(a < 0) is nan
             return tangent
-        return tangent + t_rhs * node * log(lhs)
+        return tangent + t_rhs * node * log(base_rhs)
+
+
+def _ones_where(a, mask):
+    """a·(1 − mask) + mask for a bool array `mask` (broadcast with a): a, with 1 where masked."""
+    if not mask.any():
+        return a
+    return a * Tensor.make_const((~mask).astype(a.dtype)) + Tensor.make_const(mask.astype(a.dtype))
 
 
 def power(a, b):
@@ -347,3 +367,24 @@ class Abs(ElementwiseFunction):
 
 def abs(a):  # noqa: A001  (needle.abs, like torch.abs)
     return Abs()(a)
+
+
+class Cast(LinearOp):
+    """a converted to `dtype`, elementwise (NumPy's `astype`); the adjoint is converted back.
+
+    Differentiable only into a floating dtype: an integer or bool result records no graph.
+    """
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self.differentiable = self.dtype.kind in "fc"
+
+    def compute(self, a):
+        return a.astype(self.dtype)
+
+    def gradient(self, out_grad, node):
+        return cast(out_grad, node.inputs[0].dtype)
+
+
+def cast(a, dtype):
+    return Cast(dtype)(a)

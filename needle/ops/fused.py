@@ -6,10 +6,10 @@ adjoints are still differentiable.
 """
 import numpy as np
 
-from ..autograd import Tensor, TensorOp, ZeroTangent
+from ..autograd import SavingOp, Tensor, TensorOp, ZeroTangent
+from .broadcast import broadcast_to, check_nonempty, normalize_axes, reduced_count, sum_to_shape, summation
 from .linalg import input_gradient, matmul, weight_gradient
-from .reduction import Softmax, _check_nonempty, _reduced_count, mean, normalize_axes, summation
-from .shape import broadcast_to, sum_to_shape
+from .reduction import Softmax, mean
 
 __all__ = [
     "Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy", "SoftmaxCrossEntropyDerivative",
@@ -68,22 +68,15 @@ def linear(x, weight, bias=None):
     return Affine()(x, weight, bias)
 
 
-def _kept_for(op, name, array):
-    """What `op.compute` kept under `name` (a pair: its input array, the result), if that input was
-    `array`; None when the op has since run on another input, so the caller computes it again."""
-    seen, result = getattr(op, name, (None, None))
-    return result if seen is array else None
-
-
-class SoftmaxCrossEntropy(TensorOp):
+class SoftmaxCrossEntropy(SavingOp):
     """Mean over the batch of logsumexp(z_i) − z_i[y_i]: logits (N, C), integer labels (N,) -> ().
 
     Stable (the row max is subtracted). z̄ = ḡ·(softmax(z) − onehot(y)) / N: one
-    `SoftmaxCrossEntropyDerivative` node times ḡ, over the softmax the forward pass kept. Labels
+    `SoftmaxCrossEntropyDerivative` node times ḡ, over the softmax saved on the node. Labels
     get no adjoint.
     """
 
-    def compute(self, logits, labels):
+    def compute_saving(self, logits, labels):
         _check_logits_and_labels("softmax_cross_entropy", logits, labels)
         shifted = logits - logits.max(axis=1, keepdims=True)
         try:  # a label past the last class fails here
@@ -92,13 +85,15 @@ class SoftmaxCrossEntropy(TensorOp):
             raise _label_range_error("softmax_cross_entropy", logits, labels) from None
         powers = np.exp(shifted)
         norm = powers.sum(axis=1, keepdims=True)
-        # Kept with the logits it belongs to: an op object may be called again on other inputs.
-        self._softmax = (logits, powers / norm)
-        return (np.log(norm[:, 0]) - picked).sum() / len(labels)  # a NumPy scalar of the logits' dtype
+        loss = (np.log(norm[:, 0]) - picked).sum() / len(labels)  # a NumPy scalar of the logits' dtype
+        return loss, powers / norm
 
     def _derivative(self, node):
-        """∂ℓ/∂z as one node, over the softmax the forward pass kept (if it was of these logits)."""
-        return SoftmaxCrossEntropyDerivative(getattr(self, "_softmax", None))(*node.inputs)
+        """∂ℓ/∂z as one recorded node, over the softmax this node saved."""
+        logits, labels = node.inputs
+        probs = node.saved
+        derivative = _softmax_minus_onehot("softmax_cross_entropy", probs, logits.cached_data, labels.cached_data)
+        return Tensor.make_from_op(SoftmaxCrossEntropyDerivative(), node.inputs, derivative, probs)
 
     def gradient(self, out_grad, node):
         return self._derivative(node) * out_grad, None
@@ -111,37 +106,23 @@ def softmax_cross_entropy(logits, labels):
     return SoftmaxCrossEntropy()(logits, labels)
 
 
-class SoftmaxCrossEntropyDerivative(TensorOp):
+class SoftmaxCrossEntropyDerivative(SavingOp):
     """∂ℓ/∂z = (softmax(z) − onehot(y)) / N of the mean softmax cross-entropy ℓ: logits (N, C),
     integer labels (N,) -> (N, C).
 
     Its rules are softmax's over N (the one-hot is constant; labels get no adjoint):
-    z̄ = s·(v − Σ v·s)/N and ż ↦ s·(ż − Σ ż·s)/N, row sums, s = softmax(z).
-    `kept`: (logits, softmax(logits)) from the loss's forward pass, used when the logits match.
+    z̄ = s·(v − Σ v·s)/N and ż ↦ s·(ż − Σ ż·s)/N, row sums, s = softmax(z) (saved on the node).
     """
 
-    def __init__(self, kept=None):
-        if kept is not None:
-            self._softmax = kept
-
-    def compute(self, logits, labels):
-        _check_logits_and_labels("softmax_cross_entropy_derivative", logits, labels)
-        probs = _kept_for(self, "_softmax", logits)
-        if probs is None:
-            probs = Softmax(1).compute(logits)
-            self._softmax = (logits, probs)
-        batch = len(labels)
-        derivative = probs / batch
-        try:
-            derivative[np.arange(batch), labels] -= 1 / batch
-        except IndexError:
-            raise _label_range_error("softmax_cross_entropy_derivative", logits, labels) from None
-        return derivative
+    def compute_saving(self, logits, labels):
+        name = "softmax_cross_entropy_derivative"
+        _check_logits_and_labels(name, logits, labels)
+        probs = Softmax(1).compute(logits)
+        return _softmax_minus_onehot(name, probs, logits, labels), probs
 
     def _softmax_node(self, node):
-        """softmax(z) as a recorded node whose data is the softmax this op used."""
-        logits = node.inputs[0]
-        return Tensor.make_from_op(Softmax(1), (logits,), _kept_for(self, "_softmax", logits.cached_data))
+        """softmax(z) as a recorded node whose data is the softmax saved on this node."""
+        return Tensor.make_from_op(Softmax(1), node.inputs[:1], node.saved)
 
     def gradient(self, out_grad, node):
         return Softmax(1).gradient(out_grad / node.shape[0], self._softmax_node(node)), None
@@ -152,6 +133,17 @@ class SoftmaxCrossEntropyDerivative(TensorOp):
 
 def softmax_cross_entropy_derivative(logits, labels):
     return SoftmaxCrossEntropyDerivative()(logits, labels)
+
+
+def _softmax_minus_onehot(name, probs, logits, labels):
+    """(probs − onehot(labels)) / N as a new array."""
+    batch = len(labels)
+    derivative = probs / batch
+    try:
+        derivative[np.arange(batch), labels] -= 1 / batch
+    except IndexError:
+        raise _label_range_error(name, logits, labels) from None
+    return derivative
 
 
 def _check_logits_and_labels(name, logits, labels):
@@ -176,36 +168,33 @@ def _label_range_error(name, logits, labels):
 def _moments(name, a, axes):
     """(mean μ, a − μ, biased variance σ²) of `a` over `axes`; μ and σ² keep the axes as size 1."""
     axes = normalize_axes(name, axes, a.shape)
-    _check_nonempty(name, a.shape, axes)
+    check_nonempty(name, a.shape, axes)
     average = np.mean(a, axis=axes, keepdims=True)
     centered = a - average
     return average, centered, np.mean(centered * centered, axis=axes, keepdims=True)
 
 
-class Standardize(TensorOp):
+class Standardize(SavingOp):
     """x̂ = (a − μ)·s over `axes`: μ the mean, s = (σ² + eps)^(−1/2), σ² the biased variance.
 
     The core of batch norm (axes 0) and layer norm (axes −1); same shape and dtype as `a`. The
     Jacobian is symmetric, so ā = P(ḡ) and ẋ̂ = P(ȧ) with P(v) = s·(v − mean(v) − x̂·mean(v·x̂)),
-    means over `axes`. The forward pass keeps the batch mean and variance in `moments` (for running
-    statistics) and s, which the rules reuse as the data of a recorded `inverse_std` node.
+    means over `axes`. The node saves (μ, σ², s), axes kept as size 1: batch norm's running
+    statistics read μ and σ², and the rules reuse s as the data of a recorded `inverse_std` node.
     """
 
     def __init__(self, axes, eps=1e-5):
         self.axes = axes
         self.eps = eps
 
-    def compute(self, a):
+    def compute_saving(self, a):
         average, centered, var = _moments("standardize", a, self.axes)
         std = np.sqrt(var + self.eps)
-        self.moments = (average, var)
-        self._inverse_std = (a, 1 / std)  # with the input it belongs to: an op may be called again
-        return centered / std
+        return centered / std, (average, var, 1 / std)
 
     def _project(self, v, node):
         (a,) = node.inputs
-        kept = _kept_for(self, "_inverse_std", a.cached_data)
-        inverse = Tensor.make_from_op(InverseStd(self.axes, self.eps), (a,), kept)
+        inverse = Tensor.make_from_op(InverseStd(self.axes, self.eps), (a,), node.saved[2])
         moment_parts = mean(v, self.axes, keepdims=True) + node * mean(v * node, self.axes, keepdims=True)
         return (v - moment_parts) * inverse
 
@@ -236,7 +225,7 @@ class InverseStd(TensorOp):
         return 1 / np.sqrt(var + self.eps)
 
     def _count(self, shape):
-        return _reduced_count(shape, normalize_axes("inverse_std", self.axes, shape))
+        return reduced_count(shape, normalize_axes("inverse_std", self.axes, shape))
 
     def gradient(self, out_grad, node):
         (a,) = node.inputs

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import LinearOp, Value
-from .reduction import normalize_axes
+from .broadcast import normalize_axes
 
 __all__ = ["GetItem", "getitem", "ScatterAdd", "scatter_add", "Flip", "flip", "Pad", "pad"]
 

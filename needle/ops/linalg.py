@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..autograd import MultilinearOp
-from .shape import reshape, sum_to_shape, transpose
+from .broadcast import sum_to_shape
+from .shape import reshape, transpose
 
 __all__ = ["MatMul", "matmul"]
 

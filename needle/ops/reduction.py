@@ -1,81 +1,18 @@
-"""Reductions over axes: sums, means, maxima, log-sum-exp, softmax and log-softmax.
+"""Reductions over axes: means, maxima, log-sum-exp, softmax and log-softmax.
 
 The exponential ones subtract the max first, so they are exact for inputs as large as 1e10.
 This module defines `max`; it never uses the builtin of that name.
 """
-import math
-
 import numpy as np
 
 from ..autograd import LinearOp, Tensor, TensorOp
+from .broadcast import broadcast_to, check_nonempty, expand_reduced, normalize_axes, reduced_count, summation
 from .elementwise import exp
-from .shape import broadcast_to, reshape
 
 __all__ = [
-    "Summation", "summation", "Mean", "mean", "Max", "max", "LogSumExp", "logsumexp",
+    "Mean", "mean", "Max", "max", "LogSumExp", "logsumexp",
     "Softmax", "softmax", "LogSoftmax", "logsoftmax",
 ]
-
-
-def normalize_axes(op_name, axes, shape):
-    """`axes` (None, an int or a sequence) as a sorted tuple of non-negative axes of `shape`.
-
-    None means all axes. A 0-d input accepts axis 0 or −1 and reduces nothing (like PyTorch).
-    """
-    if axes is None:
-        return tuple(range(len(shape)))
-    if not isinstance(axes, (tuple, list)):
-        axes = (axes,)
-    ndim = len(shape)
-    bound = ndim if ndim else 1
-    result = []
-    for axis in axes:
-        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-            raise TypeError(f"{op_name}: axes must be ints, got {axis!r} for shape {shape}")
-        if not -bound <= axis < bound:
-            raise ValueError(f"{op_name}: axis {axis} is out of range for shape {shape}")
-        result.append(int(axis) % bound)
-    if len(set(result)) != len(result):
-        raise ValueError(f"{op_name}: repeated axis in {tuple(axes)} for shape {shape}")
-    return tuple(sorted(result)) if ndim else ()
-
-
-def _check_nonempty(op_name, shape, axes):
-    if any(shape[axis] == 0 for axis in axes):
-        raise ValueError(f"{op_name}: cannot reduce shape {shape} over an empty axis (axes {axes})")
-
-
-def _reduced_count(shape, axes):
-    """How many entries of `shape` a reduction over the normalized `axes` combines into one."""
-    return math.prod(shape[axis] for axis in axes)
-
-
-def expand_reduced(grad, axes, shape):
-    """Undo a reduction for the adjoint: put back the reduced `axes` as size 1, broadcast to `shape`."""
-    kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
-    if grad.shape != kept:
-        grad = reshape(grad, kept)
-    return broadcast_to(grad, shape) if kept != tuple(shape) else grad
-
-
-class Summation(LinearOp):
-    """Sum over axes (all when None); reduced axes are dropped unless `keepdims`."""
-
-    def __init__(self, axes=None, keepdims=False):
-        self.axes = axes
-        self.keepdims = keepdims
-
-    def compute(self, a):
-        axes = normalize_axes("summation", self.axes, a.shape)
-        return a.sum(axis=axes, keepdims=self.keepdims)
-
-    def gradient(self, out_grad, node):
-        shape = node.inputs[0].shape
-        return expand_reduced(out_grad, normalize_axes("summation", self.axes, shape), shape)
-
-
-def summation(a, axes=None, keepdims=False):
-    return Summation(axes, keepdims)(a)
 
 
 class Mean(LinearOp):
@@ -90,13 +27,13 @@ class Mean(LinearOp):
 
     def compute(self, a):
         axes = normalize_axes("mean", self.axes, a.shape)
-        _check_nonempty("mean", a.shape, axes)
+        check_nonempty("mean", a.shape, axes)
         return np.mean(a, axis=axes, keepdims=self.keepdims)
 
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape
         axes = normalize_axes("mean", self.axes, shape)
-        count = _reduced_count(shape, axes)
+        count = reduced_count(shape, axes)
         return expand_reduced(out_grad / count, axes, shape)
 
 
@@ -117,7 +54,7 @@ class Max(TensorOp):
 
     def compute(self, a):
         axes = normalize_axes("max", self.axes, a.shape)
-        _check_nonempty("max", a.shape, axes)
+        check_nonempty("max", a.shape, axes)
         return np.max(a, axis=axes, keepdims=self.keepdims)
 
     def _shares(self, node, dtype):
@@ -154,7 +91,7 @@ class LogSumExp(TensorOp):
 
     def compute(self, a):
         axes = normalize_axes("logsumexp", self.axes, a.shape)
-        _check_nonempty("logsumexp", a.shape, axes)
+        check_nonempty("logsumexp", a.shape, axes)
         peak = np.max(a, axis=axes, keepdims=True)
         peak = np.where(np.isfinite(peak), peak, 0)  # all −inf rows give −inf, not nan
         out = np.log(np.sum(np.exp(a - peak), axis=axes, keepdims=True)) + peak
@@ -191,7 +128,10 @@ class Softmax(TensorOp):
         axes = normalize_axes("softmax", self.axes, a.shape)
         if a.size == 0:
             return np.array(a)
-        powers = np.exp(a - np.max(a, axis=axes, keepdims=True))
+        peak = np.max(a, axis=axes, keepdims=True)
+        if np.isposinf(peak).any():
+            return _softmax_with_infinities(a, peak, axes)
+        powers = np.exp(a - peak)
         return powers / np.sum(powers, axis=axes, keepdims=True)
 
     def _project(self, vector, node):
@@ -206,6 +146,15 @@ class Softmax(TensorOp):
 
 def softmax(a, axes=-1):
     return Softmax(axes)(a)
+
+
+def _softmax_with_infinities(a, peak, axes):
+    """Softmax where some slices hold +inf: such a slice shares its weight evenly among its +inf
+    entries (the limit as they grow), the others are computed as usual."""
+    infinite = np.isposinf(peak)
+    powers = np.exp(a - np.where(infinite, 0, peak))
+    powers = np.where(infinite, np.isposinf(a), powers).astype(powers.dtype)
+    return powers / np.sum(powers, axis=axes, keepdims=True)
 
 
 class LogSoftmax(TensorOp):

@@ -1,36 +1,14 @@
-"""Ops that move, join or split data without arithmetic, and `sum_to_shape`, which undoes broadcasting."""
+"""Ops that move, join or split data without arithmetic."""
+import operator
+
 import numpy as np
 
 from ..autograd import LinearOp, TensorTuple, TensorTupleOp
 
 __all__ = [
-    "Reshape", "reshape", "BroadcastTo", "broadcast_to", "Transpose", "transpose", "Permute", "permute",
-    "Stack", "stack", "Split", "split", "Concatenate", "concatenate", "cat", "sum_to_shape",
+    "Reshape", "reshape", "Transpose", "transpose", "Permute", "permute",
+    "Stack", "stack", "Split", "split", "Concatenate", "concatenate", "cat",
 ]
-
-
-def sum_to_shape(grad, shape):
-    """Sum `grad` over the axes that broadcasting added or stretched, giving a Tensor of `shape`.
-
-    The adjoint of broadcasting: leading axes are summed away, stretched size-1 axes summed and kept.
-    """
-    grad_shape = grad.shape
-    shape = tuple(shape)
-    if grad_shape == shape:
-        return grad
-    lead = len(grad_shape) - len(shape)
-    if lead < 0:
-        raise ValueError(f"sum_to_shape: cannot reduce {grad_shape} to the larger rank of {shape}")
-    stretched = []
-    for i, size in enumerate(shape):
-        if size != grad_shape[lead + i]:
-            if size != 1:
-                raise ValueError(f"sum_to_shape: {grad_shape} does not broadcast from {shape}")
-            stretched.append(lead + i)
-    if not lead:  # one node: stretched axes summed and kept
-        return summation(grad, tuple(stretched), keepdims=True)
-    grad = summation(grad, tuple(range(lead)) + tuple(stretched))
-    return reshape(grad, shape) if grad.shape != shape else grad
 
 
 def normalize_axis(op_name, axis, ndim):
@@ -43,7 +21,12 @@ def normalize_axis(op_name, axis, ndim):
 
 
 def _as_shape(shape):
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    """A shape as a tuple of Python ints; an entry that is not an integer is a TypeError."""
+    sizes = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    try:
+        return tuple(operator.index(size) for size in sizes)
+    except TypeError:
+        raise TypeError(f"shape {sizes!r}: sizes must be integers") from None
 
 
 class Reshape(LinearOp):
@@ -51,6 +34,10 @@ class Reshape(LinearOp):
 
     def __init__(self, shape):
         self.shape = _as_shape(shape)
+        if any(size < -1 for size in self.shape) or self.shape.count(-1) > 1:
+            raise ValueError(
+                f"reshape: invalid shape {self.shape}: sizes must be >= 0, with at most one -1"
+            )
 
     def compute(self, a):
         try:
@@ -66,26 +53,6 @@ class Reshape(LinearOp):
 
 def reshape(a, shape):
     return Reshape(shape)(a)
-
-
-class BroadcastTo(LinearOp):
-    """NumPy broadcasting of `a` to `shape`: leading axes prepended, size-1 axes stretched."""
-
-    def __init__(self, shape):
-        self.shape = _as_shape(shape)
-
-    def compute(self, a):
-        try:
-            return np.broadcast_to(a, self.shape)
-        except ValueError:
-            raise ValueError(f"broadcast_to: {a.shape} does not broadcast to {self.shape}") from None
-
-    def gradient(self, out_grad, node):
-        return sum_to_shape(out_grad, node.inputs[0].shape)
-
-
-def broadcast_to(a, shape):
-    return BroadcastTo(shape)(a)
 
 
 class Transpose(LinearOp):
@@ -262,4 +229,3 @@ def split(a, axes=0, sections=None):
     return Split(axes, sections)(a)
 
 
-from .reduction import summation  # noqa: E402  (reduction uses this module's ops too)

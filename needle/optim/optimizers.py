@@ -5,6 +5,7 @@ State arrays (u, m, v) and the parameters' own storage are updated in place with
 PyTorch (an array taken earlier from `p.numpy()` sees the update). `p.grad` is never changed, and
 a parameter keeps its dtype (float32 stays float32).
 """
+import math
 import numbers
 
 import numpy as np
@@ -15,13 +16,13 @@ __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"]
 
 # Allowed values of each hyperparameter: a test and the words for the error message.
 _RULES = {
-    "lr": (lambda x: x >= 0, "must be >= 0"),
+    "lr": (lambda x: 0 <= x < math.inf, "must be finite and >= 0"),
     "momentum": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
     "beta": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
     "beta1": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
     "beta2": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
-    "eps": (lambda x: x > 0, "must be > 0"),
-    "weight_decay": (lambda x: x >= 0, "must be >= 0"),
+    "eps": (lambda x: 0 < x < math.inf, "must be finite and > 0"),
+    "weight_decay": (lambda x: 0 <= x < math.inf, "must be finite and >= 0"),
 }
 
 
@@ -46,6 +47,15 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        first_index = {}
+        for index, p in enumerate(self.params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameter {index} is a {type(p).__name__}, not a Tensor")
+            if first_index.setdefault(p, index) != index:
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {index} is parameter {first_index[p]} again; "
+                    "each parameter may appear once (it would be stepped twice)"
+                )
         self.t = 0
         for name in self.state_names:
             setattr(self, name, {})
@@ -84,6 +94,7 @@ class Optimizer:
             if type(param) is not np.ndarray or not param.flags.writeable:  # a scalar, read-only
                 param = p.cached_data = np.array(param)
             np.subtract(param, self._update(p, param, p.grad.cached_data), out=param)
+            p.bump_version()  # graphs recorded before this step must not reuse p
 
     def _update(self, p, param, grad):
         """The step to subtract from `param` given its gradient; updates p's state in place."""

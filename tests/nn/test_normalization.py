@@ -139,3 +139,12 @@ def test_norms_match_torch_in_training():
     # needle puts the biased variance into running_var; PyTorch the unbiased one (n / (n − 1) larger).
     observed = (torch_batchnorm.running_var.numpy() - 0.9) / 0.1
     np.testing.assert_allclose((batchnorm.running_var.numpy() - 0.9) / 0.1, observed * 5 / 6, rtol=1e-4)
+
+
+def test_batchnorm_refuses_a_batch_of_one_in_training_and_accepts_it_in_eval():
+    bn = nn.BatchNorm1d(3)
+    x = ndl.Tensor(np.ones((1, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"BatchNorm1d: training needs more than one value per feature, got input \(1, 3\)"):
+        bn(x)
+    assert bn.eval()(x).shape == (1, 3)
+

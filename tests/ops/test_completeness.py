@@ -1,7 +1,7 @@
 """Every op that needle.ops exports is exercised by some row of some case table (tests/ops/test_*.py).
 
 Each row runs once (forward, then backward for differentiable rows) while a profiler records which
-Python functions were called and, for every `compute` call, the class of the op that ran it.
+Python functions were called and, for every `compute` (or `compute_saving`) call, the class of the op that ran it.
 Recording calls rather than walking the output graph also sees non-differentiable ops
 (comparisons), which never record a graph.
 """
@@ -40,7 +40,8 @@ def exercised():
     def record_call(frame, event, arg):
         if event == "call":
             codes.add(frame.f_code)
-            if frame.f_code.co_name == "compute" and isinstance(frame.f_locals.get("self"), autograd.Op):
+            computing = frame.f_code.co_name in ("compute", "compute_saving")
+            if computing and isinstance(frame.f_locals.get("self"), autograd.Op):
                 classes.add(type(frame.f_locals["self"]))
 
     rows = table_rows()

@@ -74,6 +74,9 @@ CASES = [
     Case(ndl.cos, shapes=[()], numpy=np.cos),
     # Uniform draws stay off the kink at 0.
     Case(ndl.abs, shapes=[(3, 4)], drawn_shapes=ONE_ANY_SHAPE, numpy=np.abs),
+    # to long double and back: both directions of a conversion (no precision lost for the checks)
+    Case(lambda a: ndl.cast(ndl.cast(a, np.longdouble) ** 2, a.dtype), shapes=[(3, 4)],
+         numpy=lambda a: (a.astype(np.longdouble) ** 2).astype(a.dtype), name="cast"),
 ]
 
 
@@ -113,6 +116,19 @@ def test_power_with_a_constant_exponent_differentiates_negative_bases_cleanly():
         tangent = ndl.autograd.tangent_sweep([y], {x: ndl.Tensor(np.float32([1, 1]))})[y]
     np.testing.assert_array_equal(g.numpy(), [-4, 6])
     np.testing.assert_array_equal(tangent.numpy(), [-4, 6])
+
+
+def test_power_gradients_at_a_zero_base_follow_pytorchs_convention():
+    # PyTorch: d/da a^b is 0 where a = b = 0; d/db is 0 where a = 0 and b >= 0. No nan, no -inf.
+    a = ndl.Tensor([0.0, 0.0, 0.0, 2.0])
+    b = ndl.Tensor([0.0, 1.0, 2.5, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grad_a, grad_b = ndl.autograd.grad((a ** b).sum(), [a, b], create_graph=True)
+        second = ndl.autograd.grad(grad_a.sum() + grad_b.sum(), [a, b])
+    np.testing.assert_array_equal(grad_a.numpy(), [0.0, 1.0, 0.0, 12.0])
+    np.testing.assert_allclose(grad_b.numpy(), [0.0, 0.0, 0.0, 8 * np.log(2)])
+    assert all(np.isfinite(g.numpy()).all() for g in second)
 
 
 # ---- dtypes -------------------------------------------------------------------------------------

@@ -90,14 +90,14 @@ def test_softmax_cross_entropy_matches_logsumexp_minus_true_logit():
     assert loss.shape == () and loss.dtype == np.float32
 
 
-def test_softmax_cross_entropy_adjoint_is_its_derivative_node_times_the_seed_over_the_kept_softmax():
+def test_softmax_cross_entropy_adjoint_is_its_derivative_node_times_the_seed_over_the_saved_softmax():
     logits = ndl.Tensor(np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32))
     loss = ndl.softmax_cross_entropy(logits, ndl.Tensor(np.array([0, 2, 1, 1])))
     (adjoint,) = ndl.autograd.grad(loss, [logits], create_graph=True)
     derivative, seed = adjoint.inputs
     assert isinstance(adjoint.op, ndl.ops.EWiseMul) and seed.shape == ()
     assert isinstance(derivative.op, ndl.ops.SoftmaxCrossEntropyDerivative)
-    assert derivative.op._softmax is loss.op._softmax  # the forward's softmax, not computed again
+    assert derivative.saved is loss.saved  # the forward's softmax, not computed again
 
 
 def test_softmax_cross_entropy_is_exact_for_huge_logits():
@@ -157,11 +157,13 @@ def test_standardize_matches_the_composed_batch_norm_arithmetic_with_its_gradien
     np.testing.assert_allclose(x_fused.grad.numpy(), x_plain.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_standardize_keeps_the_batch_moments():
+def test_standardize_saves_the_batch_moments_on_its_node_not_its_op():
     a = np.random.default_rng(3).standard_normal((7, 3)).astype(np.float32)
     op = ndl.ops.Standardize(0)
-    op(ndl.Tensor(a))
-    mean, var = op.moments
+    node = op(ndl.Tensor(a))
+    mean, var, inverse_std = node.saved
+    assert vars(op) == {"axes": 0, "eps": 1e-5}
+    np.testing.assert_allclose(inverse_std, 1 / np.sqrt(var + 1e-5), rtol=1e-6)
     np.testing.assert_allclose(mean, a.mean(axis=0, keepdims=True), rtol=1e-6)
     np.testing.assert_allclose(var, a.var(axis=0, keepdims=True), rtol=1e-5)
 
@@ -174,12 +176,13 @@ def test_standardize_keeps_the_batch_moments():
      lambda rng: [rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])]),
 ])
 def test_an_op_object_called_twice_gives_each_node_its_own_gradient(make_op, make_inputs):
-    """The fused ops keep forward results for their rules; a second call must not leak into the first."""
+    """The fused ops save forward results for their rules on the node; a second call of the same
+    op object must not leak into the first node's rules."""
     rng = np.random.default_rng(4)
     op = make_op()
     first = [ndl.Tensor(a) for a in make_inputs(rng)]
     out = op(*first)
-    op(*[ndl.Tensor(a) for a in make_inputs(rng)])  # overwrites what the op kept
+    op(*[ndl.Tensor(a) for a in make_inputs(rng)])  # a second node from the same op object
     weights = ndl.Tensor(rng.standard_normal(out.shape))  # a plain sum of standardised rows is 0
     (got,) = ndl.autograd.grad((out * weights).sum(), [first[0]])
     fresh = [ndl.Tensor(x.numpy()) for x in first]

@@ -239,3 +239,13 @@ def test_sum_and_softmax_of_empty_inputs_are_empty():
 def test_logsoftmax_needs_an_axis():
     with pytest.raises(ValueError, match="^logsoftmax: needs at least 1 dimension, got a 0-d input"):
         ndl.logsoftmax(ndl.Tensor(np.float32(1)))
+
+
+def test_logsumexp_of_a_slice_holding_inf_is_inf_with_finite_weights():
+    x = ndl.Tensor([[np.inf, 1.0, np.inf], [1.0, 2.0, 3.0]])
+    out = ndl.logsumexp(x, axes=1)
+    out.sum().backward()
+    assert out.numpy()[0] == np.inf and np.isfinite(out.numpy()[1])
+    expected_row = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0.0, 0.5], expected_row])
+

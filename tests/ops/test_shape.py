@@ -246,3 +246,15 @@ def test_split_errors_name_op_and_shapes():
         ndl.split(x, 0, sections=0)
     with pytest.raises(ValueError, match=r"^split: axis 2 is out of range for 2 dimensions"):
         ndl.split(x, 2)
+
+
+@pytest.mark.parametrize("shape", [(-2, 3), (-1, -1), (2, -3)])
+def test_reshape_refuses_sizes_below_minus_one_and_two_minus_ones(shape):
+    with pytest.raises(ValueError, match=r"reshape: invalid shape .*at most one -1"):
+        ndl.reshape(ndl.Tensor(np.ones(6)), shape)
+
+
+def test_reshape_refuses_a_size_that_is_not_an_integer():
+    with pytest.raises(TypeError, match=r"sizes must be integers"):
+        ndl.reshape(ndl.Tensor(np.ones(6)), (2.0, 3))
+

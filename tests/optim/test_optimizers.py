@@ -158,16 +158,19 @@ def test_an_empty_parameter_list_is_rejected():
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda ps: optim.SGD(ps, lr=-0.1), "SGD: invalid lr -0.1: must be >= 0"),
+        (lambda ps: optim.SGD(ps, lr=-0.1), "SGD: invalid lr -0.1: must be finite and >= 0"),
         (lambda ps: optim.SGD(ps, lr="0.1"), "SGD: invalid lr '0.1'"),
         (lambda ps: optim.SGD(ps, momentum=1.0), r"SGD: invalid momentum 1.0: must be in \[0, 1\)"),
-        (lambda ps: optim.SGD(ps, weight_decay=-1e-4), "SGD: invalid weight_decay -0.0001: must be >= 0"),
+        (lambda ps: optim.SGD(ps, weight_decay=-1e-4), "SGD: invalid weight_decay -0.0001: must be finite and >= 0"),
         (lambda ps: optim.Momentum(ps, beta=-0.5), "Momentum: invalid beta -0.5"),
         (lambda ps: optim.Momentum(ps, unbiased="yes"), "Momentum: invalid unbiased 'yes'"),
         (lambda ps: optim.Nesterov(ps, beta=1.0), "Nesterov: invalid beta 1.0"),
         (lambda ps: optim.Adam(ps, beta1=1.0), "Adam: invalid beta1 1.0"),
         (lambda ps: optim.Adam(ps, beta2=-0.1), "Adam: invalid beta2 -0.1"),
-        (lambda ps: optim.Adam(ps, eps=0.0), "Adam: invalid eps 0.0: must be > 0"),
+        (lambda ps: optim.Adam(ps, eps=0.0), "Adam: invalid eps 0.0: must be finite and > 0"),
+        (lambda ps: optim.SGD(ps, lr=float("inf")), "SGD: invalid lr inf: must be finite"),
+        (lambda ps: optim.Adam(ps, eps=float("inf")), "Adam: invalid eps inf: must be finite"),
+        (lambda ps: optim.AdamW(ps, weight_decay=float("inf")), "AdamW: invalid weight_decay inf"),
         (lambda ps: optim.Adam(ps, lr=float("nan")), "Adam: invalid lr nan"),
         (lambda ps: optim.AdamW(ps, weight_decay=-0.01), "AdamW: invalid weight_decay -0.01"),
     ],
@@ -175,6 +178,25 @@ def test_an_empty_parameter_list_is_rejected():
 def test_bad_hyperparameters_are_rejected_naming_the_value(make, message):
     with pytest.raises(ValueError, match=message):
         make([nn.Parameter(np.ones(2, dtype=np.float32))])
+
+
+def test_a_parameter_listed_twice_is_rejected_instead_of_stepped_twice():
+    p, q = nn.Parameter(np.ones(2, dtype=np.float32)), nn.Parameter(np.ones(3, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"SGD: parameter 2 is parameter 0 again"):
+        optim.SGD([p, q, p])
+
+
+def test_a_parameter_that_is_not_a_tensor_is_rejected():
+    with pytest.raises(TypeError, match=r"Adam: parameter 0 is a ndarray, not a Tensor"):
+        optim.Adam([np.ones(2)])
+
+
+def test_a_step_marks_each_updated_parameter_as_written():
+    p = nn.Parameter(np.ones(2, dtype=np.float32))
+    before = p._version
+    p.grad = ndl.Tensor(np.ones(2, dtype=np.float32))
+    optim.SGD([p], lr=0.1).step()
+    assert p._version > before
 
 
 def test_defaults_follow_the_contract_and_pytorch():

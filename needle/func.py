@@ -1,4 +1,4 @@
-"""Derivatives of Python functions of Tensors, as transforms (re-exported as `ndl.func`).
+"""`ndl.func`: derivatives of Python functions of Tensors, as transforms.
 
 `grad`, `value_and_grad` and `vjp` run reverse mode; `jvp` runs a true forward sweep (the engine's
 `tangent_sweep`); `jacrev` and `jacfwd` build a Jacobian a row or a column at a time; `hessian` and
@@ -10,10 +10,10 @@ import functools
 
 import numpy as np
 
-from .autograd import (
-    Tensor, TensorTuple, enable_grad, find_topo_sort, is_grad_enabled, no_grad, tangent_sweep,
-)
-from .autograd import grad as _reverse
+from .autograd import Tensor, TensorTuple
+from .modes import enable_grad, is_grad_enabled, no_grad
+from .sweeps import find_topo_sort, tangent_sweep
+from .sweeps import grad as _reverse
 from .init import zeros, zeros_like
 from .ops import reshape, stack
 
@@ -46,7 +46,7 @@ def value_and_grad(f, argnums=0):
         call = _Call("grad", args, argnums)
         value = call.run_scalar(f)
         keep = call.keeps_graph([value])
-        grads = _reverse(value, call.inputs, create_graph=keep)
+        grads = _reverse(value, call.inputs, create_graph=keep, allow_unused=True)
         return _kept(value, keep), call.pick([_kept(g, keep) for g in grads])
 
     return value_and_grad_f
@@ -65,7 +65,9 @@ def vjp(f, *primals):
     def pullback(cotangent):
         cotangents = _match_outputs("vjp", cotangent, outputs, single, "cotangent")
         keep_here = keep or (is_grad_enabled() and any(c.requires_grad for c in cotangents))
-        grads = _reverse(outputs, call.inputs, out_grad=cotangents, create_graph=keep_here)
+        grads = _reverse(
+            outputs, call.inputs, out_grad=cotangents, create_graph=keep_here, allow_unused=True
+        )
         return tuple(_kept(g, keep_here) for g in grads)
 
     return _structure([_kept(out, keep) for out in outputs], single), pullback
@@ -106,7 +108,8 @@ def jacrev(f, argnums=0):
         for out in outputs:
             rows = [[] for _ in call.inputs]
             for seed in _basis(out.shape, out.dtype):
-                for parts, g in zip(rows, _reverse(out, call.inputs, out_grad=seed, create_graph=keep)):
+                grads = _reverse(out, call.inputs, out_grad=seed, create_graph=keep, allow_unused=True)
+                for parts, g in zip(rows, grads):
                     parts.append(g)
             per_input = [_assemble(parts, 0, out, x) for parts, x in zip(rows, call.inputs)]
             jacobians.append(call.pick(per_input))

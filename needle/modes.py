@@ -1,0 +1,108 @@
+"""The engine's modes, per thread: whether graphs are recorded (grad mode) and whether results are
+checked for NaN/Inf (anomaly mode).
+
+Each thread starts with grad mode on and anomaly mode off, and a `with` block changes its own
+thread only, as in PyTorch: an evaluator inside `no_grad()` never stops a trainer beside it.
+"""
+import contextlib
+import functools
+import inspect
+import threading
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "is_anomaly_enabled"]
+
+
+class _ThreadModes(threading.local):
+    """The current thread's modes; the class attributes are every new thread's starting values."""
+
+    grad_enabled = True
+    anomaly_enabled = False
+
+
+# Read directly by the engine's hot paths (`modes.current.grad_enabled`), written only by _Mode.
+current = _ThreadModes()
+
+
+def is_grad_enabled():
+    """True unless inside `no_grad()` in this thread: whether op results record their op and inputs."""
+    return current.grad_enabled
+
+
+def is_anomaly_enabled():
+    """True inside `anomaly.detect_anomaly()` in this thread."""
+    return current.anomaly_enabled
+
+
+class _Mode(contextlib.ContextDecorator):
+    """Set one mode (`name`, an attribute of `current`) for a `with` block or a decorated function.
+
+    Blocks nest and each restores the value it found. A decorated generator function runs in the
+    mode each time it resumes, and its caller's mode is back whenever it yields.
+    """
+
+    def __init__(self, name, enabled):
+        self.name = name
+        self.enabled = bool(enabled)
+        self.previous = []
+
+    def __enter__(self):
+        self.previous.append(getattr(current, self.name))
+        setattr(current, self.name, self.enabled)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(current, self.name, self.previous.pop())
+        return False
+
+    def _recreate_cm(self):
+        # A fresh object per decorated call: calls in other threads never share `previous`.
+        return _Mode(self.name, self.enabled)
+
+    def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return self._wrap_generator(function)
+        return super().__call__(function)
+
+    def _wrap_generator(self, function):
+        @functools.wraps(function)
+        def generator(*args, **kwargs):
+            inner = function(*args, **kwargs)
+            try:
+                with self._recreate_cm():
+                    sent = inner.send(None)
+                while True:
+                    try:
+                        received = yield sent
+                    except GeneratorExit:
+                        inner.close()
+                        raise
+                    except BaseException as error:  # thrown in by the caller: the generator's to handle
+                        with self._recreate_cm():
+                            sent = inner.throw(error)
+                    else:
+                        with self._recreate_cm():
+                            sent = inner.send(received)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
+
+
+def no_grad():
+    """Context manager (and decorator) inside which ops record no graph in this thread."""
+    return _Mode("grad_enabled", False)
+
+
+def enable_grad():
+    """Context manager (and decorator) that turns graph recording back on inside `no_grad()`."""
+    return _Mode("grad_enabled", True)
+
+
+def set_grad_enabled(enabled):
+    """Context manager (and decorator) that sets grad mode to `enabled` (PyTorch's switch)."""
+    return _Mode("grad_enabled", enabled)
+
+
+def anomaly_mode(enabled):
+    """Context manager (and decorator) that sets anomaly mode; `anomaly.detect_anomaly` is the API."""
+    return _Mode("anomaly_enabled", enabled)

@@ -1,0 +1,114 @@
+"""Broadcasting and summation, each the other's adjoint, and `sum_to_shape`, which undoes broadcasting."""
+import math
+
+import numpy as np
+
+from ..autograd import LinearOp
+from .shape import _as_shape, reshape
+
+__all__ = ["BroadcastTo", "broadcast_to", "Summation", "summation", "sum_to_shape"]
+
+
+def normalize_axes(op_name, axes, shape):
+    """`axes` (None, an int or a sequence) as a sorted tuple of non-negative axes of `shape`.
+
+    None means all axes. A 0-d input accepts axis 0 or −1 and reduces nothing (like PyTorch).
+    """
+    if axes is None:
+        return tuple(range(len(shape)))
+    if not isinstance(axes, (tuple, list)):
+        axes = (axes,)
+    ndim = len(shape)
+    bound = ndim if ndim else 1
+    result = []
+    for axis in axes:
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"{op_name}: axes must be ints, got {axis!r} for shape {shape}")
+        if not -bound <= axis < bound:
+            raise ValueError(f"{op_name}: axis {axis} is out of range for shape {shape}")
+        result.append(int(axis) % bound)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op_name}: repeated axis in {tuple(axes)} for shape {shape}")
+    return tuple(sorted(result)) if ndim else ()
+
+
+def check_nonempty(op_name, shape, axes):
+    if any(shape[axis] == 0 for axis in axes):
+        raise ValueError(f"{op_name}: cannot reduce shape {shape} over an empty axis (axes {axes})")
+
+
+def reduced_count(shape, axes):
+    """How many entries of `shape` a reduction over the normalized `axes` combines into one."""
+    return math.prod(shape[axis] for axis in axes)
+
+
+def expand_reduced(grad, axes, shape):
+    """Undo a reduction for the adjoint: put back the reduced `axes` as size 1, broadcast to `shape`."""
+    kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
+    if grad.shape != kept:
+        grad = reshape(grad, kept)
+    return broadcast_to(grad, shape) if kept != tuple(shape) else grad
+
+
+class Summation(LinearOp):
+    """Sum over axes (all when None); reduced axes are dropped unless `keepdims`."""
+
+    def __init__(self, axes=None, keepdims=False):
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        axes = normalize_axes("summation", self.axes, a.shape)
+        return a.sum(axis=axes, keepdims=self.keepdims)
+
+    def gradient(self, out_grad, node):
+        shape = node.inputs[0].shape
+        return expand_reduced(out_grad, normalize_axes("summation", self.axes, shape), shape)
+
+
+def summation(a, axes=None, keepdims=False):
+    return Summation(axes, keepdims)(a)
+
+
+class BroadcastTo(LinearOp):
+    """NumPy broadcasting of `a` to `shape`: leading axes prepended, size-1 axes stretched."""
+
+    def __init__(self, shape):
+        self.shape = _as_shape(shape)
+
+    def compute(self, a):
+        try:
+            return np.broadcast_to(a, self.shape)
+        except ValueError:
+            raise ValueError(f"broadcast_to: {a.shape} does not broadcast to {self.shape}") from None
+
+    def gradient(self, out_grad, node):
+        return sum_to_shape(out_grad, node.inputs[0].shape)
+
+
+def broadcast_to(a, shape):
+    return BroadcastTo(shape)(a)
+
+
+def sum_to_shape(grad, shape):
+    """Sum `grad` over the axes that broadcasting added or stretched, giving a Tensor of `shape`.
+
+    The adjoint of broadcasting: leading axes are summed away, stretched size-1 axes summed and kept.
+    """
+    grad_shape = grad.shape
+    shape = tuple(shape)
+    if grad_shape == shape:
+        return grad
+    lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"sum_to_shape: cannot reduce {grad_shape} to the larger rank of {shape}")
+    stretched = []
+    for i, size in enumerate(shape):
+        if size != grad_shape[lead + i]:
+            if size != 1:
+                raise ValueError(f"sum_to_shape: {grad_shape} does not broadcast from {shape}")
+            stretched.append(lead + i)
+    if not lead:  # one node: stretched axes summed and kept
+        return summation(grad, tuple(stretched), keepdims=True)
+    grad = summation(grad, tuple(range(lead)) + tuple(stretched))
+    return reshape(grad, shape) if grad.shape != shape else grad
