@@ -1,6 +1,8 @@
 """The one device needle runs on: the CPU, with NumPy arrays as storage."""
 import numpy as np
 
+__all__ = ["CPUDevice", "cpu", "default_device", "all_devices"]
+
 
 class CPUDevice:
     """NumPy on the host. The array factories draw from NumPy's global legacy RNG."""

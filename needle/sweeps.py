@@ -146,7 +146,14 @@ def _reverse_sweep(outputs, seeds, store, wanted=()):
 
     A node's adjoint is the sum of the partial adjoints sent to it, added up as they arrive and
     released once passed on. Every node that consumes a node was made later, so when the heap
-    hands out a node (latest-made first) its adjoint is complete.
+    hands out a node (latest-made first) its adjoint is complete. With `store`, each adjoint
+    becomes `node.grad` (needle: overwritten by each sweep, not accumulated): a leaf keeps the
+    recorded adjoint, so its `.grad` can be differentiated again; an intermediate node keeps the
+    value, detached, since its recorded adjoint usually refers back to the node itself and that
+    cycle would outlive the graph.
+
+    The loop is the engine's innermost one (workload 4), so the rule call and the accumulation are
+    written out in it; the rare paths (anomaly mode, stale inputs, ill-fitting adjoints) are calls.
     """
     pending = {}  # node: the sum of the adjoints sent to it so far
     ready = []  # heap of (-_order, node)
@@ -154,26 +161,44 @@ def _reverse_sweep(outputs, seeds, store, wanted=()):
         _accumulate(pending, ready, output, seed)
     wanted = set(wanted)
     found = {}
+    # Read once per sweep: neither changes while a sweep runs.
+    checked = modes.current.anomaly_enabled
+    last_write = Value.last_write
     while ready:
         node = heapq.heappop(ready)[1]
         adjoint = pending.pop(node)
         if store:
-            _store_grad(node, adjoint)
+            node.grad = adjoint if node.op is None or not adjoint.requires_grad else adjoint.detach()
         if wanted and node in wanted:
             found[node] = adjoint
-        if node.op is not None:
-            _pass_on(node, adjoint, pending, ready)
+        op = node.op
+        if op is None:
+            continue
+        if last_write > node._order:
+            _check_unmodified(node)
+        if checked:
+            partials = anomaly.checked_gradient(op, adjoint, node)
+        else:  # op.gradient_as_tuple, written out
+            partials = op.gradient(adjoint, node)
+            if type(partials) is not tuple:
+                partials = tuple(partials) if isinstance(partials, list) else (partials,)
+        inputs = node.inputs
+        if len(partials) != len(inputs):
+            raise ValueError(f"{type(op).__name__}.gradient: returned {len(partials)} adjoints for {len(inputs)} inputs")
+        for i, inp in enumerate(inputs):
+            partial = partials[i]
+            if partial is None or not inp.requires_grad:
+                continue
+            if (type(partial) is not Tensor or partial.cached_data.shape != inp.cached_data.shape
+                    or partial.cached_data.dtype != inp.cached_data.dtype):
+                partial = _fitted(op, i, inp, partial)
+            previous = pending.get(inp)  # _accumulate, written out
+            if previous is None:
+                pending[inp] = partial
+                heapq.heappush(ready, (-inp._order, inp))
+            else:
+                pending[inp] = previous + partial
     return found
-
-
-def _store_grad(node, adjoint):
-    """The `.grad` policy (needle: overwritten by each sweep, not accumulated).
-
-    A leaf keeps the recorded adjoint, so its `.grad` can be differentiated again; an intermediate
-    node keeps the value, detached, since its recorded adjoint usually refers back to the node
-    itself and that cycle would outlive the graph.
-    """
-    node.grad = adjoint if node.op is None or not adjoint.requires_grad else adjoint.detach()
 
 
 def _accumulate(pending, ready, node, partial):
@@ -184,39 +209,6 @@ def _accumulate(pending, ready, node, partial):
         heapq.heappush(ready, (-node._order, node))
     else:
         pending[node] = previous + partial
-
-
-def _pass_on(node, adjoint, pending, ready):
-    """Apply the node's reverse rule to its adjoint and add each partial to its input's sum.
-
-    `_accumulate` is written out in the loop: this is the sweep's innermost step (workload 4).
-    """
-    if Value.last_write > node._order:
-        _check_unmodified(node)
-    op = node.op
-    inputs = node.inputs
-    if modes.current.anomaly_enabled:
-        partials = anomaly.checked_gradient(op, adjoint, node)
-    else:
-        partials = op.gradient_as_tuple(adjoint, node)
-    if len(partials) != len(inputs):
-        raise ValueError(f"{type(op).__name__}.gradient: returned {len(partials)} adjoints for {len(inputs)} inputs")
-    for i, inp in enumerate(inputs):
-        partial = partials[i]
-        if partial is None or not inp.requires_grad:
-            continue
-        if type(partial) is not Tensor or not _fits(partial.cached_data, inp.cached_data):
-            partial = _fitted(op, i, inp, partial)
-        previous = pending.get(inp)
-        if previous is None:
-            pending[inp] = partial
-            heapq.heappush(ready, (-inp._order, inp))
-        else:
-            pending[inp] = previous + partial
-
-
-def _fits(adjoint, data):
-    return adjoint.shape == data.shape and adjoint.dtype == data.dtype
 
 
 def _check_unmodified(node):

@@ -16,6 +16,11 @@ from pathlib import Path
 
 from needle.data import MNISTFormatError, read_idx
 
+__all__ = [
+    "DEFAULT_MIRROR", "TRAIN_FILES", "TEST_FILES", "EXPECTED_COUNT", "MAX_DOWNLOAD_BYTES", "DownloadError",
+    "has_files", "content_sha256", "download_mnist",
+]
+
 DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
 TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")

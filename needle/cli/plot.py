@@ -5,6 +5,8 @@ without it, and callers decide what to say.
 """
 from pathlib import Path
 
+__all__ = ["plot_curves"]
+
 
 def plot_curves(history, path, title=None):
     """Write a two-panel PNG to `path`: loss (left) and accuracy in % (right) against the epoch.
