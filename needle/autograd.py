@@ -29,19 +29,19 @@ from .anomaly import AnomalyError, creation_sites, detect_anomaly
 from .device import cpu
 
 __all__ = [
-    "Value", "Tensor", "TensorTuple", "Op", "TensorOp", "TensorTupleOp", "LinearOp", "MultilinearOp",
-    "ZeroTangent", "TENSOR_COUNTER", "find_topo_sort", "compute_gradient_of_variables", "grad",
+    "Value", "Tensor", "TensorTuple", "SavedTensor", "Op", "TensorOp", "TensorTupleOp", "SavingOp",
+    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "find_topo_sort", "compute_gradient_of_variables", "grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "AnomalyError",
 ]
 
 # needle: the number of live Values, counted up whenever one is made and down in `__del__`.
 TENSOR_COUNTER = 0
 
-# A clock that ticks whenever a Value is made or written in place. A node's `_order` is its
-# reading at creation: inputs exist before their node, so decreasing `_order` is a reverse
-# topological order and the backward sweep needs no sort. `_version` is the reading at the
-# node's latest in-place write (0: never), so an input written after a node was made has
-# `_version > node._order`, and that node's rule would read changed data.
+# A clock that ticks whenever a Value is made or written in place. A node's `_order` is the
+# reading when its data was last set: at creation, or by an in-place write (`bump_version`).
+# Inputs exist before their node, so decreasing `_order` is a reverse topological order and the
+# backward sweep needs no sort; an input with a later `_order` than its node was written after
+# the node was made, and the node's rule would read changed data.
 _clock = 0
 
 # This thread's modes, read on every op (`modes.current`).
@@ -64,8 +64,7 @@ class Op:
     """An operator: `compute` on arrays, `gradient` (reverse rule) and `jvp` (forward rule) on Tensors.
 
     Ops hold only their parameters (axes, a scalar), never per-call state, so one op object may
-    make many nodes. What a rule needs from the forward pass is saved on the node: an op whose
-    `compute_saving(*arrays)` returns (result, saved) gets `saved` as `node.saved`.
+    make many nodes. What a rule needs from the forward pass is saved on the node (`SavingOp`).
     """
 
     differentiable = True
@@ -111,7 +110,8 @@ class TensorTupleOp(Op):
 class SavingOp(TensorOp):
     """A TensorOp whose rules reuse intermediate results of its forward pass, saved on the node.
 
-    Subclasses write `compute_saving(*arrays) -> (result, saved)`; `compute` returns the result alone.
+    Subclasses write `compute_saving(*arrays) -> (result, saved)`; the node, a `SavedTensor`, keeps
+    `saved` for the rules (as minitorch's `save_for_backward`), and `compute` returns the result alone.
     """
 
     def compute_saving(self, *args):
@@ -126,7 +126,13 @@ class SavingOp(TensorOp):
             result, saved = self.compute_saving(*[x.cached_data for x in inputs])
         except (ValueError, TypeError, IndexError) as error:
             _raise_named(self, inputs, error)
-        return Tensor.make_from_op(self, inputs, result, saved)
+        return self.make_node(inputs, result, saved)
+
+    def make_node(self, inputs, result, saved):
+        """This op's node over `inputs` from forward results already computed: `result`, `saved`."""
+        node = SavedTensor.make_from_op(self, inputs, result)
+        node.saved = saved
+        return node
 
 
 class LinearOp(TensorOp):
@@ -176,28 +182,29 @@ def _as_value(op_name, x):
 class Value:
     """A node of the computation graph: the op that made it, its inputs and its computed data."""
 
-    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "grad", "saved", "_order", "_version")
+    # Six fields: at this size a node costs the allocator and the cycle collector less than at the
+    # next (workload 4). A SavingOp's node adds `saved` (SavedTensor); the rest read None here.
+    __slots__ = ("op", "inputs", "cached_data", "requires_grad", "grad", "_order")
+    saved = None
 
     def _init(self, op, inputs, *, num_outputs=1, cached_data=None, requires_grad=None):
         """The course's spelling of `_set` (`num_outputs` is accepted and unused); `requires_grad`
         None: whether any input requires grad."""
         if requires_grad is None:
             requires_grad = _any_requires_grad(inputs)
-        self._set(op, tuple(inputs), cached_data, requires_grad, None)
+        self._set(op, tuple(inputs), cached_data, requires_grad)
 
-    def _set(self, op, inputs, data, requires_grad, saved):
+    def _set(self, op, inputs, data, requires_grad):
         """Set every field and count the node: the one place a node is made."""
         global TENSOR_COUNTER, _clock
         TENSOR_COUNTER += 1
         _clock += 1
         self._order = _clock
-        self._version = 0
         self.op = op
         self.inputs = inputs
         self.cached_data = data
         self.requires_grad = requires_grad
         self.grad = None
-        self.saved = saved
 
     def __del__(self):
         global TENSOR_COUNTER
@@ -217,24 +224,25 @@ class Value:
     last_write = 0
 
     def bump_version(self):
-        """Record an in-place write: rules of nodes made before it refuse to read this value."""
+        """Record an in-place write of this node's data: the rules of nodes made before it refuse
+        to read it. A recorded node also becomes a leaf: its data no longer comes from its inputs."""
         global _clock
         _clock += 1
-        self._version = Value.last_write = _clock
+        self._order = Value.last_write = _clock
+        self.op, self.inputs = None, ()
 
     @classmethod
     def make_const(cls, data, *, requires_grad=False):
         """A leaf holding `data` itself (no copy)."""
         value = object.__new__(cls)
-        value._set(None, (), data, requires_grad, None)
+        value._set(None, (), data, requires_grad)
         return value
 
     @classmethod
-    def make_from_op(cls, op, inputs, result=None, saved=None):
+    def make_from_op(cls, op, inputs, result=None):
         """Run `op` now; record it and its inputs only when grad mode is on and an input needs grad.
 
-        `inputs` is a tuple. `result`, `saved`: op(*inputs) and what its rules reuse, when the
-        caller already has them.
+        `inputs` is a tuple. `result`: op(*inputs), when the caller already has it.
         """
         if result is None:
             try:  # the common arities without building a list (workload 2: 8% of a small op)
@@ -247,18 +255,19 @@ class Value:
             except (ValueError, TypeError, IndexError) as error:
                 _raise_named(op, inputs, error)
             except AttributeError:
-                inputs = tuple(_as_value(type(op).__name__, x) for x in inputs)
+                for x in inputs:  # an input that is not a node: say so
+                    _as_value(type(op).__name__, x)
                 raise
         value = object.__new__(cls)
         if _modes.grad_enabled and op.differentiable:
             for x in inputs:
                 if x.requires_grad:
-                    value._set(op, inputs, result, True, saved)
+                    value._set(op, inputs, result, True)
                     break
             else:
-                value._set(None, (), result, False, saved)
+                value._set(None, (), result, False)
         else:
-            value._set(None, (), result, False, saved)
+            value._set(None, (), result, False)
         if _modes.anomaly_enabled:
             anomaly.on_result(value, op, inputs)
         return value
@@ -503,6 +512,12 @@ class Tensor(Value):
 
     def abs(self):
         return needle.ops.abs(self)
+
+
+class SavedTensor(Tensor):
+    """A SavingOp's node: a Tensor that also keeps `saved`, what the op's rules reuse."""
+
+    __slots__ = ("saved",)
 
 
 class ZeroTangent(Tensor):

@@ -212,12 +212,12 @@ def _accumulate(pending, ready, node, partial):
 
 
 def _check_unmodified(node):
-    """Refuse to run a rule on data written in place since the node was made: it would be stale."""
-    for i, x in enumerate((node,) + node.inputs):
-        if x._version > node._order:
-            what = "its output" if i == 0 else f"input {i - 1}"
+    """Refuse to run a rule on an input written in place since the node was made: it would read
+    values the forward pass never saw."""
+    for i, x in enumerate(node.inputs):
+        if x._order > node._order:
             raise RuntimeError(
-                f"backward: {what} of {type(node.op).__name__} (shape {getattr(x, 'shape', '?')}) was "
+                f"backward: input {i} of {type(node.op).__name__} (shape {getattr(x, 'shape', '?')}) was "
                 "modified in place after use (an optimizer step, a `data` assignment or an in-place "
                 "operator); its rule would read the new values. Recompute the graph after the update."
             )

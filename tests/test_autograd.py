@@ -610,3 +610,16 @@ def test_a_rule_that_reads_nothing_written_still_runs_after_a_write_elsewhere():
     other.data = Tensor([4.0])
     loss.backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])
+
+
+def test_assigning_the_data_of_a_recorded_node_makes_it_a_leaf():
+    x = Tensor([1.0, 2.0])
+    y = ndl.exp(x)
+    stale = (y * 2.0).sum()
+    y.data = Tensor([3.0, 4.0])
+    assert y.op is None and y.inputs == ()
+    with pytest.raises(RuntimeError, match=r"input 0 of MulScalar .* modified in place after use"):
+        stale.backward()
+    (y * 2.0).sum().backward()  # its rule would have paired exp's inputs with the new values
+    np.testing.assert_array_equal(y.grad.numpy(), [2.0, 2.0])
+    assert x.grad is None

@@ -93,7 +93,7 @@ class SoftmaxCrossEntropy(SavingOp):
         logits, labels = node.inputs
         probs = node.saved
         derivative = _softmax_minus_onehot("softmax_cross_entropy", probs, logits.cached_data, labels.cached_data)
-        return Tensor.make_from_op(SoftmaxCrossEntropyDerivative(), node.inputs, derivative, probs)
+        return SoftmaxCrossEntropyDerivative().make_node(node.inputs, derivative, probs)
 
     def gradient(self, out_grad, node):
         return self._derivative(node) * out_grad, None
