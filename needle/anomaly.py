@@ -7,6 +7,7 @@ reverse-sweep step.
 """
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -20,9 +21,16 @@ _PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 # enabled; the engine drops the entry when the node dies (Value.__del__), so an id is never reused.
 creation_sites = {}
 
-# Nodes whose gradient rule is running: the ops inside a rule are not checked one by one, the
-# adjoints the rule returns are, so the error names the forward op whose derivative failed.
-_differentiating = []
+class _RulesRunning(threading.local):
+    """Per thread, the nodes whose gradient rule is running: the ops inside a rule are not
+    checked one by one, the adjoints the rule returns are, so the error names the forward op
+    whose derivative failed. Per thread, so a sweep in one thread never silences another."""
+
+    def __init__(self):
+        self.nodes = []
+
+
+_differentiating = _RulesRunning()
 
 
 class AnomalyError(FloatingPointError):
@@ -53,7 +61,7 @@ def on_result(value, op, inputs):
     """Engine hook after `op` computed `value`: remember the creation site, check for NaN/Inf."""
     site = _user_site()
     creation_sites[id(value)] = site
-    if _differentiating:
+    if _differentiating.nodes:
         return
     bad = _nonfinite(value.cached_data)
     if bad:
@@ -65,11 +73,11 @@ def on_result(value, op, inputs):
 
 def checked_gradient(op, out_grad, node):
     """Engine hook: `op.gradient_as_tuple(out_grad, node)`, raising if an adjoint holds NaN/Inf."""
-    _differentiating.append(node)
+    _differentiating.nodes.append(node)
     try:
         grads = op.gradient_as_tuple(out_grad, node)
     finally:
-        _differentiating.pop()
+        _differentiating.nodes.pop()
     for i, adjoint in enumerate(grads):
         bad = _nonfinite(adjoint.cached_data) if hasattr(adjoint, "cached_data") else None
         if bad:

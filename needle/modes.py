@@ -43,20 +43,20 @@ class _Mode(contextlib.ContextDecorator):
     def __init__(self, name, enabled):
         self.name = name
         self.enabled = bool(enabled)
-        self.previous = []
+        self._previous = threading.local()  # per thread: one object may be entered in several
 
     def __enter__(self):
-        self.previous.append(getattr(current, self.name))
+        stack = self._previous.__dict__.setdefault("stack", [])
+        stack.append(getattr(current, self.name))
         setattr(current, self.name, self.enabled)
         return self
 
     def __exit__(self, *exc):
-        setattr(current, self.name, self.previous.pop())
+        setattr(current, self.name, self._previous.stack.pop())
         return False
 
     def _recreate_cm(self):
-        # A fresh object per decorated call: calls in other threads never share `previous`.
-        return _Mode(self.name, self.enabled)
+        return _Mode(self.name, self.enabled)  # a fresh object per decorated call
 
     def __call__(self, function):
         if inspect.isgeneratorfunction(function):

@@ -236,6 +236,8 @@ def _decode(node, arrays, depth):
     if array.dtype.kind not in _TENSOR_KINDS:
         raise ValueError(f"tensor entry {entry!r} has dtype {array.dtype}; Tensors hold numbers")
     requires_grad = _checked(node["requires_grad"], bool, "requires_grad")
+    if requires_grad and array.dtype.kind not in "fc":
+        raise ValueError(f"tensor entry {entry!r} has dtype {array.dtype}, which cannot require grad")
     return Tensor.make_const(array, requires_grad=requires_grad)
 
 

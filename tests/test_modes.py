@@ -176,3 +176,49 @@ def test_set_grad_enabled_switches_both_ways():
         with ndl.set_grad_enabled(True):
             assert ndl.is_grad_enabled()
     assert ndl.is_grad_enabled()
+
+
+def test_one_no_grad_object_entered_in_two_threads_restores_each_threads_own_mode():
+    shared = ndl.no_grad()
+    barrier = threading.Barrier(2)
+    after = {}
+
+    def worker(name, start_enabled, leave_first):
+        with ndl.set_grad_enabled(start_enabled):
+            with shared:
+                barrier.wait()  # both inside
+                if not leave_first:
+                    barrier.wait()
+            if leave_first:
+                barrier.wait()
+            after[name] = ndl.is_grad_enabled()
+
+    _run_in_threads([lambda: worker("a", True, True), lambda: worker("b", False, False)])
+    assert after == {"a": True, "b": False}
+
+
+def test_a_gradient_rule_running_in_one_thread_does_not_silence_anomaly_checks_in_another():
+    stop = threading.Event()
+
+    def sweeping():
+        x = ndl.Tensor(np.linspace(1, 2, 50))
+        with ndl.anomaly.detect_anomaly():
+            while not stop.is_set():
+                (ndl.exp(x) * x).sum().backward()
+
+    missed = []
+
+    def checking():
+        try:
+            with ndl.anomaly.detect_anomaly(), np.errstate(invalid="ignore"):
+                for _ in range(300):
+                    try:
+                        ndl.log(ndl.Tensor([-1.0]))
+                        missed.append(1)
+                    except ndl.anomaly.AnomalyError:
+                        pass
+        finally:
+            stop.set()
+
+    _run_in_threads([sweeping, checking])
+    assert not missed

@@ -287,6 +287,7 @@ ILL_TYPED = [
     ("tensor-over-strings", TENSOR % "false", {"a0": np.array(["abc"])}, "tensor entry 'a0' has dtype <U3"),
     ("requires-grad-no", TENSOR % '"no"', {"a0": np.ones(2)}, "requires_grad is 'no'"),
     ("requires-grad-1", TENSOR % "1", {"a0": np.ones(2)}, "requires_grad is 1"),
+    ("integer-requires-grad", TENSOR % "true", {"a0": np.arange(3)}, "has dtype int64, which cannot require grad"),
     ("value-list", '{"type": "value", "value": [1, 2]}', {}, r"a value is \[1, 2\]"),
     ("value-object", '{"type": "value", "value": {"type": "value"}}', {}, "a value is"),
     ("items-not-list", '{"type": "list", "items": "abc"}', {}, "items is 'abc'"),

@@ -57,6 +57,8 @@ def train(args):
         saved = read_checkpoint(out / CHECKPOINT_NAME)
     settings = resolve_settings(args, saved["settings"] if saved else None)
     out = out or default_out(settings["dataset"], settings["model"])
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder; checkpoints and curves go in a folder")
     done = saved["epoch"] if saved else 0
     if settings["epochs"] < done:
         raise UsageError(f"--epochs {settings['epochs']}: the checkpoint already has {done} epochs")

@@ -153,6 +153,14 @@ def test_bad_arguments_give_one_line_and_exit_code_2(argv, complaint, capsys):
     assert complaint in _error_line(capsys)
 
 
+def test_an_out_path_that_is_a_file_gives_one_line_before_training(tmp_path, capsys):
+    taken = tmp_path / "a_file"
+    taken.write_text("not a folder")
+    assert main(["--epochs", "1", "--out", str(taken)]) == 2
+    assert "is a file, not a folder" in _error_line(capsys)
+    assert taken.read_text() == "not a folder"
+
+
 def test_missing_and_corrupt_mnist_files_give_one_line(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
