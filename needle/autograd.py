@@ -233,7 +233,9 @@ class Value:
 
     @classmethod
     def make_const(cls, data, *, requires_grad=False):
-        """A leaf holding `data` itself (no copy)."""
+        """A leaf holding `data` itself (no copy); only floating data may require grad."""
+        if requires_grad and hasattr(data, "dtype"):
+            _leaf_requires_grad(f"{cls.__name__}.make_const", data, True)
         value = object.__new__(cls)
         value._set(None, (), data, requires_grad)
         return value

@@ -623,3 +623,11 @@ def test_assigning_the_data_of_a_recorded_node_makes_it_a_leaf():
     (y * 2.0).sum().backward()  # its rule would have paired exp's inputs with the new values
     np.testing.assert_array_equal(y.grad.numpy(), [2.0, 2.0])
     assert x.grad is None
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_make_const_refuses_to_make_an_integer_leaf_that_requires_grad(dtype):
+    with pytest.raises(TypeError, match=f"only floating-point tensors can require grad, got dtype {dtype}"):
+        Tensor.make_const(np.zeros(2, dtype=dtype), requires_grad=True)
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
+        ndl.init.ones(2, dtype=dtype, requires_grad=True)
