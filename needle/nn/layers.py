@@ -1,7 +1,8 @@
 """Layers without normalisation: affine maps, activations, containers and dropout."""
 import math
 
-from .. import init, ops
+from .. import init
+from . import functional as F
 from .module import Module, Parameter
 
 __all__ = [
@@ -47,7 +48,10 @@ class Linear(Module):
         # op takes (out,) or (1, out), and a single example needs (out,).
         if x.ndim == 1 and bias.shape != (self.out_features,):
             bias = bias.reshape((self.out_features,))
-        return ops.linear(x, self.weight, bias)
+        return F.linear(x, self.weight, bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Flatten(Module):
@@ -61,34 +65,63 @@ class ReLU(Module):
     """y = max(x, 0), elementwise."""
 
     def forward(self, x):
-        return ops.relu(x)
+        return F.relu(x)
 
 
 class Tanh(Module):
     """y = tanh x, elementwise."""
 
     def forward(self, x):
-        return ops.tanh(x)
+        return F.tanh(x)
 
 
 class Sigmoid(Module):
     """y = 1 / (1 + e^−x), elementwise."""
 
     def forward(self, x):
-        return ops.sigmoid(x)
+        return F.sigmoid(x)
 
 
 class Sequential(Module):
-    """The modules applied in order, y = f_n(…f_1(x)); they live in the list `modules`."""
+    """The modules applied in order, y = f_n(…f_1(x)); they live in the list `modules`.
+
+    needle: the course's list attribute hides `Module.modules()`, so the list is callable too:
+    `seq.modules()` gives every module of the Sequential, itself first, as in PyTorch.
+    """
 
     def __init__(self, *modules):
         super().__init__()
-        self.modules = list(modules)
+        self.modules = _Layers(modules, self)
 
     def forward(self, x):
         for module in self.modules:
             x = module(x)
         return x
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.modules[index])
+        return self.modules[index]
+
+    def __len__(self):
+        return len(self.modules)
+
+    def __iter__(self):
+        return iter(self.modules)
+
+    def _repr_children(self):
+        return [(str(i), m) for i, m in enumerate(self.modules)]
+
+
+class _Layers(list):
+    """Sequential's list of layers; calling it returns `Module.modules(owner)`."""
+
+    def __init__(self, layers, owner):
+        super().__init__(layers)
+        self.owner = owner
+
+    def __call__(self):
+        return Module.modules(self.owner)
 
 
 class Residual(Module):
@@ -116,9 +149,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x):
-        if not self.training:
-            return x
-        mask = init.randb(*x.shape, p=1.0 - self.p, dtype=x.dtype)
-        if self.p == 1.0:
-            return x * mask
-        return x * mask / (1.0 - self.p)
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"

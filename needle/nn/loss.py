@@ -1,11 +1,13 @@
-"""Losses: softmax cross-entropy on integer labels and mean squared error; both give a 0-d Tensor."""
-import numpy as np
-
-from .. import ops
-from ..autograd import Tensor
+"""Losses: cross-entropy on logits, negative log-likelihood, binary cross-entropy on logits, L1,
+mean squared error and Huber. Each takes `reduction='mean' | 'sum' | 'none'` (a 0-d Tensor, or
+one loss per entry with 'none') and calls its function in `needle.nn.functional`.
+"""
+from . import functional as F
 from .module import Module
 
-__all__ = ["SoftmaxLoss", "MSELoss"]
+__all__ = [
+    "SoftmaxLoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "L1Loss", "MSELoss", "HuberLoss",
+]
 
 
 class SoftmaxLoss(Module):
@@ -17,27 +19,68 @@ class SoftmaxLoss(Module):
     """
 
     def forward(self, logits, y):
-        labels = y.cached_data if isinstance(y, Tensor) else np.asarray(y)
-        if logits.ndim != 2 or labels.shape != logits.shape[:1]:
-            raise ValueError(
-                f"SoftmaxLoss: logits must be (N, k) and labels (N,), got {logits.shape} and {labels.shape}"
-            )
-        if labels.dtype.kind not in "iu":
-            if not np.array_equal(labels, np.round(labels)):
-                raise TypeError(f"SoftmaxLoss: labels must be whole class indices, got {labels.dtype} values")
-            labels = labels.astype(np.int64)
-        if not isinstance(y, Tensor) or labels is not y.cached_data:
-            y = Tensor.make_const(labels)
-        return ops.softmax_cross_entropy(logits, y)
+        return F.cross_entropy(logits, y)
 
 
-class MSELoss(Module):
-    """Mean squared error over all entries: mean((prediction − target)²); equal shapes → ()."""
+class _Loss(Module):
+    """A loss with a `reduction`, checked when the loss is made."""
 
-    def forward(self, prediction, target):
-        if prediction.shape != target.shape:
-            raise ValueError(
-                f"MSELoss: prediction {prediction.shape} and target {target.shape} differ in shape"
-            )
-        difference = prediction - target
-        return ops.mean(difference * difference)
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        F.check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+
+class CrossEntropyLoss(_Loss):
+    """−Σ_c q_c·log softmax(z)_c per row of logits (N, C), targets integer labels (N,) or class
+    probabilities (N, C); with labels q = (1 − ε)·onehot + ε/C, ε = label_smoothing."""
+
+    def __init__(self, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):  # noqa: A002  (PyTorch's name)
+        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """−input[i, target_i] per row of log-probabilities (N, C), integer targets (N,)."""
+
+    def forward(self, input, target):  # noqa: A002  (PyTorch's name)
+        return F.nll_loss(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """−y·log σ(z) − (1 − y)·log(1 − σ(z)) per entry, computed stably from the logits z."""
+
+    def forward(self, input, target):  # noqa: A002  (PyTorch's name)
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """|input − target| per entry; equal shapes."""
+
+    def forward(self, input, target):  # noqa: A002  (PyTorch's name)
+        return F.l1_loss(input, target, self.reduction)
+
+
+class MSELoss(_Loss):
+    """(input − target)² per entry; equal shapes. The default is the mean over all entries."""
+
+    def forward(self, input, target):  # noqa: A002  (PyTorch's name)
+        return F.mse_loss(input, target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """d²/2 where |d| < delta, else delta·(|d| − delta/2), d = input − target; equal shapes."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be positive, got {delta!r}")
+        self.delta = delta
+
+    def forward(self, input, target):  # noqa: A002  (PyTorch's name)
+        return F.huber_loss(input, target, self.reduction, self.delta)

@@ -1,9 +1,14 @@
 """Module and Parameter: the building blocks of models, found by walking a module's attributes."""
+from collections import namedtuple
+
 import numpy as np
 
 from ..autograd import Tensor
 
-__all__ = ["Parameter", "Module"]
+__all__ = ["Parameter", "Module", "IncompatibleKeys"]
+
+# What `load_state_dict(..., strict=False)` returns, as PyTorch's `_IncompatibleKeys`.
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -14,6 +19,11 @@ class Parameter(Tensor):
 
 def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else str(name)
+
+
+def _indent(text):
+    """`text` with every line after the first indented by two spaces (a child's repr inside its parent's)."""
+    return text.replace("\n", "\n  ")
 
 
 def _members(value, prefix):
@@ -44,6 +54,8 @@ class Module:
         self.training = True
 
     def __call__(self, *args, **kwargs):
+        # NumPy arrays are taken as constants, so layers may read `.shape` and `.ndim` as on a Tensor.
+        args = tuple(Tensor.make_const(a) if isinstance(a, np.ndarray) else a for a in args)
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
@@ -51,10 +63,15 @@ class Module:
 
     # ---- walking the module tree -------------------------------------------------------------
 
+    def _contents(self):
+        """Where this module's members live, walked through dicts, lists and tuples: its attributes
+        (a container module returns its items instead)."""
+        return vars(self)
+
     def _walk(self):
         """(dotted name, member) for every Parameter and Module below this one, depth first, each once."""
         seen = {id(self)}
-        stack = [iter(_members(vars(self), ""))]
+        stack = [iter(_members(self._contents(), ""))]
         while stack:
             for name, member in stack[-1]:
                 if id(member) in seen:
@@ -62,7 +79,7 @@ class Module:
                 seen.add(id(member))
                 yield name, member
                 if isinstance(member, Module):
-                    stack.append(iter(_members(vars(member), name)))
+                    stack.append(iter(_members(member._contents(), name)))
                 break
             else:
                 stack.pop()
@@ -79,19 +96,37 @@ class Module:
         """(dotted name, Module) for this module ("") and every module inside it, depth first."""
         return [("", self)] + [(name, m) for name, m in self._walk() if isinstance(m, Module)]
 
-    def children(self):
-        """The modules held directly by this one (through dicts, lists and tuples), in attribute order."""
+    def modules(self):
+        """This module and every module inside it, depth first, each once.
+
+        needle: a Sequential's `modules` is the course's list of its layers; calling that list
+        (`seq.modules()`) gives this.
+        """
+        return [m for _, m in self.named_modules()]
+
+    def named_children(self):
+        """(dotted name, Module) for the modules held directly by this one, each once, in attribute order."""
         children, seen = [], set()
-        for _, member in _members(vars(self), ""):
+        for name, member in _members(self._contents(), ""):
             if isinstance(member, Module) and id(member) not in seen:
                 seen.add(id(member))
-                children.append(member)
+                children.append((name, member))
         return children
+
+    def children(self):
+        """The modules held directly by this one (through dicts, lists and tuples), in attribute order."""
+        return [m for _, m in self.named_children()]
+
+    def apply(self, fn):
+        """Call `fn(module)` on every submodule (children first, as PyTorch), then on this one; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def train(self, mode=True):
         """Set `training` on this module and every module inside it; returns the module."""
-        # needle: no `modules()` method, since Sequential keeps its list in the attribute `modules`.
-        for _, module in self.named_modules():
+        for module in self.modules():
             module.training = mode
         return self
 
@@ -99,10 +134,65 @@ class Module:
         """Evaluation mode (`training` False everywhere); returns the module."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Set every parameter's `grad` to None."""
+    def zero_grad(self, set_to_none=True):
+        """Set every parameter's `grad` to None (or to zeros with `set_to_none=False`)."""
         for p in self.parameters():
-            p.grad = None
+            p.grad = None if set_to_none or p.grad is None else Tensor.make_const(np.zeros(p.shape, p.dtype))
+
+    def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` on every parameter (False freezes them); returns the module."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def num_parameters(self):
+        """The number of entries in all parameters together (a shared parameter counts once)."""
+        return sum(int(np.prod(p.shape)) for p in self.parameters())
+
+    def to(self, dtype):
+        """Cast every parameter (in place, with its grad) and buffer to the floating `dtype`; returns self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: only floating dtypes are allowed, got {dtype}")
+        for p in self.parameters():
+            if p.dtype != dtype:
+                p.data = Tensor.make_const(p.numpy().astype(dtype))
+            if p.grad is not None and p.grad.dtype != dtype:
+                p.grad = Tensor.make_const(p.grad.numpy().astype(dtype))
+        modules = dict(self.named_modules())
+        for key, buffer in self.named_buffers():
+            if buffer.dtype.kind == "f" and buffer.dtype != dtype:
+                module_name, _, name = key.rpartition(".")
+                setattr(modules[module_name], name, Tensor.make_const(buffer.numpy().astype(dtype)))
+        return self
+
+    # ---- printing ----------------------------------------------------------------------------
+
+    def extra_repr(self):
+        """The layer's arguments for its repr (`in_features=3, out_features=2, bias=True`); "" by default."""
+        return ""
+
+    def _repr_children(self):
+        """(name, Module) lines of the repr: the direct children, repeats included."""
+        return [(name, m) for name, m in _members(self._contents(), "") if isinstance(m, Module)]
+
+    def __repr__(self):
+        """The module tree as PyTorch prints it: `Name(extra)` for a leaf, children as `(name): repr`
+        on indented lines. A module with no children and no `extra_repr` lists its parameters."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_indent(repr(m))}" for name, m in self._repr_children()]
+        if not extra_lines and not child_lines:
+            child_lines = [
+                f"({name}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                for name, p in _members(self._contents(), "") if isinstance(p, Parameter)
+            ]
+        lines = extra_lines + child_lines
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        if not lines:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     # ---- buffers and state -------------------------------------------------------------------
 
@@ -129,37 +219,41 @@ class Module:
         entries = self.named_parameters() + self.named_buffers()
         return {name: Tensor.make_const(tensor.numpy().copy()) for name, tensor in entries}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict, strict=True):
         """Copy the values of `state_dict` (Tensors or arrays) into the parameters and buffers.
 
-        Everything is checked before anything is written: a missing or unexpected key or a shape
-        mismatch raises ValueError and leaves the module unchanged. Values take the module's dtype.
+        Everything is checked before anything is written, so a failure leaves the module unchanged.
+        Missing or unexpected keys raise ValueError when `strict`, a shape mismatch always does; the
+        message lists them as PyTorch's does. Values take the module's dtype. Returns
+        `IncompatibleKeys(missing_keys, unexpected_keys)` (both empty when `strict`).
         """
-        owner = type(self).__name__
         targets = dict(self.named_parameters())
         buffers = dict(self.named_buffers())
         expected = list(targets) + list(buffers)
         missing = [key for key in expected if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets and key not in buffers]
-        if missing or unexpected:
-            raise ValueError(
-                f"{owner}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
-            )
+        problems = []
+        if strict and missing:
+            problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict and unexpected:
+            problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
         arrays = {}
         for key in expected:
+            if key not in state_dict:
+                continue
             current = targets[key] if key in targets else buffers[key]
             value = state_dict[key]
             array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
             if array.shape != current.shape:
-                raise ValueError(
-                    f"{owner}.load_state_dict: {key!r} has shape {array.shape} in the state dict "
-                    f"but {current.shape} in the module"
+                problems.append(
+                    f"size mismatch for {key}: copying a param with shape {array.shape} from checkpoint, "
+                    f"the shape in current model is {current.shape}."
                 )
             arrays[key] = np.array(array, dtype=current.dtype)
-        modules = dict(self.named_modules())
+        if problems:
+            raise ValueError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems)
+            )
         for key, array in arrays.items():
-            if key in targets:
-                targets[key].data = Tensor.make_const(array)
-            else:
-                module_name, _, name = key.rpartition(".")
-                setattr(modules[module_name], name, Tensor.make_const(array))
+            (targets[key] if key in targets else buffers[key]).data = Tensor.make_const(array)
+        return IncompatibleKeys(missing, unexpected)

@@ -1,14 +1,9 @@
 """Normalisation layers: LayerNorm1d (per row) and BatchNorm1d (per feature, with running statistics)."""
-from .. import init, ops
-from ..autograd import Tensor
+from .. import init
+from . import functional as F
 from .module import Module, Parameter
 
 __all__ = ["LayerNorm1d", "BatchNorm1d"]
-
-
-def _affine(layer, normed):
-    """w·normed + b with the layer's (dim,) weight and bias, broadcast by the elementwise ops."""
-    return layer.weight * normed + layer.bias
 
 
 class LayerNorm1d(Module):
@@ -27,7 +22,10 @@ class LayerNorm1d(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(f"LayerNorm1d: input of shape {x.shape} does not end in dim={self.dim}")
-        return _affine(self, ops.standardize(x, -1, self.eps))
+        return F.layer_norm(x, self.dim, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.dim}, eps={self.eps}"
 
 
 class BatchNorm1d(Module):
@@ -51,21 +49,9 @@ class BatchNorm1d(Module):
     def forward(self, x):
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"BatchNorm1d: expected input of shape (batch, {self.dim}), got {x.shape}")
-        if self.training:
-            if x.shape[0] < 2:
-                raise ValueError(
-                    f"BatchNorm1d: training needs more than one value per feature, got input {x.shape}"
-                )
-            normed = ops.standardize(x, 0, self.eps)  # one fused node; it saves the batch moments
-            self._update_running(*normed.saved[:2])
-        else:
-            normed = (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
-        return _affine(self, normed)
+        return F.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps
+        )
 
-    def _update_running(self, mean, var):
-        """EMA of the observed statistics, computed on detached arrays (no graph)."""
-        keep = 1.0 - self.momentum
-        new_mean = keep * self.running_mean.numpy() + self.momentum * mean.reshape(self.dim)
-        new_var = keep * self.running_var.numpy() + self.momentum * var.reshape(self.dim)
-        self.running_mean = Tensor.make_const(new_mean)
-        self.running_var = Tensor.make_const(new_var)
+    def extra_repr(self):
+        return f"{self.dim}, eps={self.eps}, momentum={self.momentum}"
