@@ -26,7 +26,7 @@ import needle
 
 from . import anomaly, modes
 from .anomaly import AnomalyError, creation_sites, detect_anomaly
-from .device import cpu
+from .device import CPUDevice, cpu
 
 __all__ = [
     "Value", "Tensor", "TensorTuple", "SavedTensor", "Op", "TensorOp", "TensorTupleOp", "SavingOp",
@@ -121,7 +121,7 @@ class SavingOp(TensorOp):
         return self.compute_saving(*args)[0]
 
     def __call__(self, *args):
-        inputs = tuple(_as_value(type(self).__name__, x) for x in args)
+        inputs = _as_inputs(self, args)
         try:
             result, saved = self.compute_saving(*[x.cached_data for x in inputs])
         except (ValueError, TypeError, IndexError) as error:
@@ -172,11 +172,43 @@ def _raise_named(op, inputs, error):
     raise type(error)(f"{type(op).__name__}: inputs {shapes}: {message}") from error
 
 
-def _as_value(op_name, x):
-    """`x` if it is a graph node; a clear error otherwise."""
-    if isinstance(x, Value):
-        return x
-    raise TypeError(f"{op_name}: expected Tensor inputs, got {type(x).__name__}")
+def _as_inputs(op, args):
+    """`args` with each one that is not a graph node made a constant leaf (`constant_data`)."""
+    for x in args:
+        if not isinstance(x, Value):
+            break
+    else:
+        return args
+    dtypes = [x.cached_data.dtype for x in args if isinstance(x, Tensor)]
+    return tuple(
+        x if isinstance(x, Value) else Tensor.make_const(constant_data(type(op).__name__, x, dtypes))
+        for x in args
+    )
+
+
+def constant_data(name, x, dtypes=()):
+    """The array a NumPy array, list or number stands for where a Tensor is expected.
+
+    A number (Python's or NumPy's) is weak, as in PyTorch and NumPy 2: it takes the type the
+    `dtypes` of the other inputs promote to with it, so float32 stays float32. An array keeps its
+    dtype and NumPy's promotion applies.
+    """
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, (bool, int, float, complex)):
+        return np.asarray(x, dtype=np.result_type(*dtypes, x))
+    if isinstance(x, (list, tuple)) and any(isinstance(item, Value) for item in x):
+        raise TypeError(f"{name}: got a {type(x).__name__} of Tensors; join them with ndl.stack first")
+    if isinstance(x, (np.ndarray, list, tuple)):
+        data = np.asarray(x)
+        if data.dtype.kind in "biufc":
+            return data
+    raise TypeError(f"{name}: expected a Tensor, a NumPy array or a number, got {_described(x)}")
+
+
+def _described(x):
+    dtype = getattr(x, "dtype", None)
+    return type(x).__name__ if dtype is None else f"{type(x).__name__} of dtype {dtype}"
 
 
 class Value:
@@ -257,9 +289,12 @@ class Value:
             except (ValueError, TypeError, IndexError) as error:
                 _raise_named(op, inputs, error)
             except AttributeError:
-                for x in inputs:  # an input that is not a node: say so
-                    _as_value(type(op).__name__, x)
-                raise
+                converted = _as_inputs(op, inputs)
+                if converted is inputs:  # every input is a node: the error is the op's own
+                    raise
+                # needle: arrays and numbers where a Tensor is expected are constants. Converted
+                # only here, after the attempt, so operators on Tensors pay nothing (workload 2).
+                return cls.make_from_op(op, converted)
         value = object.__new__(cls)
         if _modes.grad_enabled and op.differentiable:
             for x in inputs:
@@ -376,6 +411,45 @@ class Tensor(Value):
             raise ValueError(f"Tensor.item: only one-element tensors convert, got shape {self.shape}")
         return self.cached_data.item()
 
+    # Python's conversions take one-element tensors only, as in PyTorch: `if loss < best:` and
+    # `max(a, b)` read the mask's one entry; several entries are ambiguous.
+
+    def __bool__(self):
+        size = self.cached_data.size
+        if size != 1:
+            amount = "no values" if size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous (shape {self.shape})")
+        return bool(self.cached_data.item())
+
+    def __float__(self):
+        return float(self._one_element("float"))
+
+    def __int__(self):
+        return int(self._one_element("int"))
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype {self.dtype}")
+        return int(self._one_element("index"))
+
+    def _one_element(self, name):
+        if self.cached_data.size != 1:
+            raise ValueError(
+                f"{name}(): only one element tensors can be converted to Python scalars, got shape {self.shape}"
+            )
+        return self.cached_data.item()
+
+    def __len__(self):
+        if not self.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        """The entries along the first axis, each a recorded `self[i]`."""
+        if not self.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
     def __repr__(self):
         return f"needle.Tensor({self.cached_data!r})"
 
@@ -396,18 +470,24 @@ class Tensor(Value):
         needle.sweeps.backward(self, out_grad, create_graph=create_graph)
 
     # ---- operators ---------------------------------------------------------------------------
+    # A Tensor operand makes an elementwise node and a number a scalar node (Python floats
+    # first: workloads 2 and 4). Arrays and lists become constants in the engine (`_as_inputs`).
 
     def __add__(self, other):
         if isinstance(other, Tensor):
             return Tensor.make_from_op(needle.ops.EWiseAdd(), (self, other))
-        return Tensor.make_from_op(_scalar_op(needle.ops.AddScalar, other), (self,))
+        if type(other) is float or _is_number(other):
+            return Tensor.make_from_op(_scalar_op(needle.ops.AddScalar, other), (self,))
+        return Tensor.make_from_op(needle.ops.EWiseAdd(), (self, other))
 
     __radd__ = __add__
 
     def __mul__(self, other):
         if isinstance(other, Tensor):
             return Tensor.make_from_op(needle.ops.EWiseMul(), (self, other))
-        return Tensor.make_from_op(_scalar_op(needle.ops.MulScalar, other), (self,))
+        if type(other) is float or _is_number(other):
+            return Tensor.make_from_op(_scalar_op(needle.ops.MulScalar, other), (self,))
+        return Tensor.make_from_op(needle.ops.EWiseMul(), (self, other))
 
     __rmul__ = __mul__
 
@@ -415,32 +495,44 @@ class Tensor(Value):
         # needle: Tensor - Tensor is negate then add (two nodes); Tensor - scalar is one add_scalar.
         if isinstance(other, Tensor):
             return self + needle.ops.negate(other)
-        return Tensor.make_from_op(_scalar_op(needle.ops.AddScalar, -other), (self,))
+        if type(other) is float or _is_number(other):
+            return Tensor.make_from_op(_scalar_op(needle.ops.AddScalar, -other), (self,))
+        return needle.ops.add(self, needle.ops.negate(other))
 
     def __rsub__(self, other):
-        return needle.ops.add_scalar(needle.ops.negate(self), other)
+        if _is_number(other):
+            return needle.ops.add_scalar(needle.ops.negate(self), other)
+        return needle.ops.add(other, needle.ops.negate(self))
 
     def __truediv__(self, other):
-        if isinstance(other, Tensor):
+        if isinstance(other, Tensor) or not _is_number(other):
             return needle.ops.divide(self, other)
         return needle.ops.divide_scalar(self, other)
 
     def __rtruediv__(self, other):
-        return needle.ops.mul_scalar(needle.ops.power_scalar(self, -1), other)
+        if _is_number(other):
+            return needle.ops.mul_scalar(needle.ops.power_scalar(self, -1), other)
+        return needle.ops.divide(other, self)
 
     def __pow__(self, other):
-        if isinstance(other, Tensor):
+        if isinstance(other, Tensor) or not _is_number(other):
             return needle.ops.power(self, other)
         return needle.ops.power_scalar(self, other)
 
     def __rpow__(self, other):
-        return needle.ops.power(Tensor.make_const(_array_from(other, self.dtype)), self)
+        return needle.ops.power(other, self)
 
     def __neg__(self):
         return needle.ops.negate(self)
 
+    def __abs__(self):
+        return needle.ops.abs(self)
+
     def __matmul__(self, other):
         return needle.ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return needle.ops.matmul(other, self)
 
     def __getitem__(self, index):
         return needle.ops.getitem(self, index)
@@ -457,33 +549,235 @@ class Tensor(Value):
     def __ge__(self, other):
         return needle.ops.greater_equal(self, other)
 
-    # NumPy defers to the reflected operators, so `np.float64(2) * t` is a Tensor, not an array.
-    __array_ufunc__ = None
-
     # needle: no elementwise ==; tensors keep identity equality and hashing (they are dict keys).
+    # `eq` and `ne` compare elementwise.
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
+    def eq(self, other):
+        return needle.ops.equal(self, other)
+
+    def ne(self, other):
+        return needle.ops.not_equal(self, other)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's side of the operators: `np.ones(2) + t` and `np.float64(2) * t` run the Tensor's
+        (reflected) operator and give a Tensor. Any other ufunc (`np.exp(t)`) is refused."""
+        names = _OPERATOR_UFUNCS.get(ufunc)
+        if names is not None and method == "__call__" and not kwargs:
+            lhs, rhs = inputs
+            if ufunc is np.equal or ufunc is np.not_equal:  # needle: == and != are identity
+                return (lhs is rhs) == (ufunc is np.equal)
+            if isinstance(lhs, Tensor):
+                return getattr(lhs, names[0])(rhs)
+            return getattr(rhs, names[1])(lhs)
+        called = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        name = _NEEDLE_NAMES.get(ufunc.__name__, ufunc.__name__)
+        instead = f"use ndl.{name}" if name in needle.ops.__all__ else f"needle has no {name}"
+        raise TypeError(
+            f"numpy.{called} does not take needle Tensors: {instead} (recorded for gradients), "
+            "or pass t.numpy() for a plain array"
+        )
+
+    # ---- in-place writes ---------------------------------------------------------------------
+    # Safe where no recorded graph can read the old values: a leaf that does not require grad, or
+    # any leaf under no_grad() (an optimizer step). A leaf that requires grad refuses with grad
+    # mode on, as in PyTorch. A recorded result (or a write of a value that requires grad) is
+    # recorded: the tensor keeps its identity and becomes the op's node over its old self.
+    # Every write bumps the version, so graphs recorded before it refuse a second backward.
+
+    def __iadd__(self, other):
+        return self._update("+=", np.add, Tensor.__add__, other)
+
+    def __isub__(self, other):
+        return self._update("-=", np.subtract, Tensor.__sub__, other)
+
+    def __imul__(self, other):
+        return self._update("*=", np.multiply, Tensor.__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._update("/=", np.true_divide, Tensor.__truediv__, other)
+
+    def zero_(self):
+        return self._assign("zero_", 0)
+
+    def fill_(self, value):
+        """Every entry set to `value`, a number or a one-element Tensor."""
+        if np.size(value.cached_data if isinstance(value, Value) else value) != 1:
+            raise ValueError(f"fill_: expected a number or a one-element tensor, got shape {np.shape(value)}")
+        return self._assign("fill_", value.reshape(()) if isinstance(value, Tensor) else value)
+
+    def copy_(self, src):
+        """The entries of `src` (broadcast to this shape, converted to this dtype) written here."""
+        return self._assign("copy_", src)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set whether this leaf takes part in differentiation (floating dtypes only)."""
+        if self.op is not None and not requires_grad:
+            raise RuntimeError(
+                f"requires_grad_: only a leaf's flag can change; this tensor is the result of a recorded "
+                f"{type(self.op).__name__}: use detach() for a copy outside the graph"
+            )
+        self.requires_grad = _leaf_requires_grad("requires_grad_", self.cached_data, requires_grad)
+        return self
+
+    def _update(self, name, ufunc, operator, other):
+        """`self name other` with `ufunc` writing in place, or recorded with the out-of-place `operator`."""
+        if self._records(name, other):
+            return self._rebuilt(name, lambda old: operator(old, other))
+        data = self.cached_data
+        value = other.cached_data if isinstance(other, Value) else constant_data(name, other)
+        result_dtype = np.result_type(data, other if _is_number(other) else value)
+        if not np.can_cast(result_dtype, data.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{name}: the result type {result_dtype} can't be cast to the tensor's dtype {data.dtype}; "
+                f"convert the tensor first (t = t.to({str(result_dtype)!r}))"
+            )
+        self._fits(name, value)
+        return self._written(name, lambda out: ufunc(out, value, out=out, casting="same_kind"))
+
+    def _assign(self, name, src):
+        """`src` broadcast and converted into this tensor: written in place, or recorded."""
+        if self._records(name, src):
+            return self._rebuilt(name, lambda old: needle.ops.broadcast_to(src, self.shape))
+        value = src.cached_data if isinstance(src, Value) else constant_data(name, src)
+        self._fits(name, value)
+        return self._written(name, lambda out: np.copyto(out, value, casting="unsafe"))
+
+    def _records(self, name, other):
+        """Whether a write of `other` must be recorded; raises where the write is unsafe."""
+        grad_enabled = _modes.grad_enabled
+        if self.op is not None:
+            if grad_enabled:
+                return True
+            raise RuntimeError(
+                f"{name}: this tensor is the result of a recorded {type(self.op).__name__}; a write under "
+                "no_grad() would cut it from its graph: detach() it first, or write outside no_grad()"
+            )
+        if self.requires_grad and grad_enabled:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is used in an in-place "
+                "operation; update it inside `with ndl.no_grad():` (an optimizer step), or use an "
+                "out-of-place op (w = w - ...) for a new tensor"
+            )
+        return grad_enabled and isinstance(other, Value) and other.requires_grad
+
+    def _fits(self, name, value):
+        shape = np.shape(value)
+        try:
+            fits = np.broadcast_shapes(shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{name}: a value of shape {shape} does not broadcast to the tensor's shape {self.shape}")
+
+    def _written(self, name, write):
+        """Run `write(array)` on this tensor's storage and bump its version."""
+        data = self.cached_data
+        if type(data) is not np.ndarray:  # a 0-d op result, kept as an immutable NumPy scalar
+            data = self.cached_data = np.array(data)
+        elif not data.flags.writeable:
+            raise RuntimeError(f"{name}: the tensor's storage (shape {self.shape}) is read-only; write to a clone()")
+        write(data)
+        self.bump_version()
+        return self
+
+    def _rebuilt(self, name, build):
+        """Make this tensor the node `build(old)`, where `old` is a node taking over its current
+        op, inputs and data: the write is recorded and the tensor keeps its identity."""
+        old = object.__new__(type(self))
+        old._set(self.op, self.inputs, self.cached_data, self.requires_grad)
+        if self.saved is not None:
+            old.saved = self.saved
+        result = build(old)
+        if result.shape != self.shape:
+            raise ValueError(f"{name}: the result's shape {result.shape} differs from the tensor's {self.shape}")
+        if result.dtype != self.dtype:
+            result = needle.ops.cast(result, self.dtype)
+        self.cached_data, self.requires_grad = result.cached_data, result.requires_grad
+        self.bump_version()
+        self.op, self.inputs = result.op, result.inputs
+        if isinstance(self, SavedTensor):
+            self.saved = result.saved
+        return self
+
     # ---- methods -----------------------------------------------------------------------------
+    # Each forwards its arguments to the op function of its name, which takes PyTorch's `dim=` and
+    # NumPy's `axis=` beside `axes=` (and `keepdim=` beside `keepdims=`), positionally too.
 
-    def sum(self, axes=None, keepdims=False):
-        return needle.ops.summation(self, axes, keepdims=keepdims)
+    def sum(self, *args, **kwargs):
+        return needle.ops.summation(self, *args, **kwargs)
 
-    def mean(self, axes=None, keepdims=False):
-        return needle.ops.mean(self, axes, keepdims=keepdims)
+    def mean(self, *args, **kwargs):
+        return needle.ops.mean(self, *args, **kwargs)
 
-    def max(self, axes=None, keepdims=False):
-        return needle.ops.max(self, axes, keepdims=keepdims)
+    def max(self, *args, **kwargs):
+        return needle.ops.max(self, *args, **kwargs)
+
+    def min(self, *args, **kwargs):
+        return needle.ops.min(self, *args, **kwargs)
+
+    def argmax(self, *args, **kwargs):
+        return needle.ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        return needle.ops.argmin(self, *args, **kwargs)
+
+    def var(self, *args, **kwargs):
+        return needle.ops.var(self, *args, **kwargs)
+
+    def std(self, *args, **kwargs):
+        return needle.ops.std(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        return needle.ops.norm(self, *args, **kwargs)
+
+    def prod(self, *args, **kwargs):
+        return needle.ops.prod(self, *args, **kwargs)
+
+    def cumsum(self, *args, **kwargs):
+        return needle.ops.cumsum(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return needle.ops.all(self, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return needle.ops.any(self, *args, **kwargs)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
         return needle.ops.reshape(self, tuple(shape))
 
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return needle.ops.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, *args, **kwargs):
+        return needle.ops.unsqueeze(self, *args, **kwargs)
+
+    def squeeze(self, *args, **kwargs):
+        return needle.ops.squeeze(self, *args, **kwargs)
+
     def broadcast_to(self, shape):
         return needle.ops.broadcast_to(self, shape)
 
-    def transpose(self, axes=None):
+    def expand(self, *sizes):
+        return needle.ops.expand(self, *sizes)
+
+    def repeat(self, *sizes):
+        return needle.ops.repeat(self, *sizes)
+
+    def transpose(self, *dims, axes=None):
+        """Two axes swapped: `transpose(0, 1)` as in PyTorch, `transpose((0, 1))` or `transpose()`
+        (the last two) as in the course."""
+        if len(dims) > 2 or (dims and axes is not None):
+            raise TypeError(f"transpose: expected two axes, one pair or none, got {dims}" + (f" and axes={axes}" if axes is not None else ""))
+        if len(dims) == 2:
+            axes = dims
+        elif dims:
+            axes = dims[0]
         return needle.ops.transpose(self, axes)
 
     def permute(self, *axes):
@@ -491,14 +785,61 @@ class Tensor(Value):
             axes = axes[0]
         return needle.ops.permute(self, tuple(axes))
 
+    @property
+    def T(self):
+        """All axes reversed (for 2-D, the matrix transpose)."""
+        return needle.ops.permute(self, tuple(range(self.ndim))[::-1])
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return needle.ops.transpose(self)
+
+    def size(self, dim=None):
+        """The shape, or the size of axis `dim`."""
+        if dim is None:
+            return self.shape
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexError(f"size: dim {dim} is out of range for a tensor of shape {self.shape}")
+        return self.shape[dim]
+
+    def numel(self):
+        return int(self.cached_data.size)
+
+    def dim(self):
+        return self.ndim
+
     def matmul(self, other):
         return needle.ops.matmul(self, other)
+
+    def gather(self, dim, index):
+        return needle.ops.gather(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return needle.ops.masked_fill(self, mask, value)
+
+    def clamp(self, min=None, max=None):  # noqa: A002  (PyTorch's names for the bounds)
+        return needle.ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def neg(self):
+        return needle.ops.negate(self)
 
     def exp(self):
         return needle.ops.exp(self)
 
     def log(self):
         return needle.ops.log(self)
+
+    def sin(self):
+        return needle.ops.sin(self)
+
+    def cos(self):
+        return needle.ops.cos(self)
 
     def relu(self):
         return needle.ops.relu(self)
@@ -514,6 +855,45 @@ class Tensor(Value):
 
     def abs(self):
         return needle.ops.abs(self)
+
+    # ---- copies and conversions --------------------------------------------------------------
+
+    def clone(self):
+        """A recorded copy: new storage, and the gradient flows back unchanged."""
+        return needle.ops.cast(self, self.dtype)
+
+    def tolist(self):
+        return self.cached_data.tolist()
+
+    def to(self, *args, dtype=None, device=None):
+        """This tensor in `dtype` (a recorded cast; itself when the dtype already matches).
+
+        Positional arguments may be a dtype, a device (`"cpu"` or `ndl.cpu()`, the only one) or a
+        Tensor, whose dtype is taken."""
+        for arg in args:
+            if isinstance(arg, CPUDevice) or arg == "cpu":
+                device = arg
+            elif dtype is None:
+                dtype = arg.dtype if isinstance(arg, Tensor) else arg
+            else:
+                raise TypeError(f"to: the dtype is given twice, as {dtype!r} and {arg!r}")
+        if device is not None and device != "cpu" and device != cpu():
+            raise ValueError(f"to: unknown device {device!r}; needle runs on cpu()")
+        if dtype is None or np.dtype(dtype) == self.dtype:
+            return self
+        return needle.ops.cast(self, dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to("float32")
+
+    def double(self):
+        return self.to("float64")
+
+    def long(self):
+        return self.to("int64")
 
 
 class SavedTensor(Tensor):
@@ -545,6 +925,29 @@ def _scalar_op(op_class, scalar):
             table.clear()
         op = table[scalar] = op_class(scalar)
     return op
+
+
+def _is_number(x):
+    """A real number, which operators take as a scalar op's parameter: Python's, NumPy's, or (the
+    course's contract) a one-element array, which therefore never upcasts float32."""
+    if type(x) is int or type(x) is float:
+        return True
+    return isinstance(x, (np.generic, np.ndarray)) and x.size == 1 and x.dtype.kind in "iuf"
+
+
+# NumPy's operator ufuncs: (this Tensor's operator, the reflected one). Binary operators with a
+# NumPy left operand (`np.ones(2) + t`) reach the Tensor through these.
+_OPERATOR_UFUNCS = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+}
+
+# needle's names for NumPy's ufuncs, where they differ.
+_NEEDLE_NAMES = {"absolute": "abs", "negative": "negate", "true_divide": "divide", "clip": "clamp"}
 
 
 def _array_from(array, dtype):
