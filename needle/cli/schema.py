@@ -201,22 +201,24 @@ def check_model_state(state, model):
 
 
 def check_optimizer_state(state, opt):
-    """`opt`'s state dict: its hyperparameters (as this run sets them), step count and state arrays."""
+    """`opt`'s state dict: its groups' hyperparameters (as this run sets them), step count and state
+    arrays. A state dict from before parameter groups holds one group's as "hyperparameters"."""
     expected = opt.state_dict()
-    _record(state, "optimizer", tuple(expected))
-    hyperparameters = expected["hyperparameters"]
-    _record(state["hyperparameters"], "optimizer.hyperparameters", tuple(hyperparameters))
+    (group,) = expected["param_groups"]  # needle-train makes one group of every parameter
     kind = type(opt).__name__
-    for name, value in hyperparameters.items():
-        field, found = f"optimizer.hyperparameters.{name}", state["hyperparameters"][name]
-        if isinstance(value, bool):
-            if found is not value:
-                _fail(field, f"must be {value} for {kind}", found)
-            continue
-        found = _real(found, field, "must be a finite number", lambda x: True)
-        if not math.isclose(found, value, rel_tol=1e-9, abs_tol=0.0):
-            origin = "settings.lr · settings.lr_decay^epoch" if name == "lr" else f"as this run's {kind} sets it"
-            _fail(field, f"must be {value:g} ({origin})", found)
+    if isinstance(state, dict) and "hyperparameters" in state:
+        _record(state, "optimizer", ("hyperparameters", "t", "state"))
+        _check_hyperparameters(state["hyperparameters"], group, "optimizer.hyperparameters", opt)
+    else:
+        _record(state, "optimizer", tuple(expected))
+        groups = state["param_groups"]
+        if not isinstance(groups, list) or len(groups) != 1:
+            _fail("optimizer.param_groups", "must be a list of one group", groups)
+        _record(groups[0], "optimizer.param_groups.0", tuple(group))
+        params = groups[0]["params"]
+        if not isinstance(params, list) or any(type(i) is not int for i in params) or params != group["params"]:
+            _fail("optimizer.param_groups.0.params", f"must be the indices 0..{len(opt.params) - 1}", params)
+        _check_hyperparameters(groups[0], group, "optimizer.param_groups.0", opt)
     _integer(state["t"], "optimizer.t", 0)
     entries = state["state"]
     if not isinstance(entries, dict):
@@ -235,3 +237,19 @@ def check_optimizer_state(state, opt):
             array = _array(value, f"{field}.{name}", param.shape, param.dtype)
             if name in NON_NEGATIVE_STATES and (array < 0).any():
                 raise CheckpointError(f"{field}.{name}", "must be >= 0 (a mean of squared gradients)")
+
+
+def _check_hyperparameters(found, group, field, opt):
+    """`found` holds this run's hyperparameters `group` (params aside, checked by the caller)."""
+    _record({name: value for name, value in found.items() if name != "params"}, field, type(opt).hyperparameter_names)
+    kind = type(opt).__name__
+    for name in type(opt).hyperparameter_names:
+        value, where = group[name], f"{field}.{name}"
+        if isinstance(value, bool):
+            if found[name] is not value:
+                _fail(where, f"must be {value} for {kind}", found[name])
+            continue
+        number = _real(found[name], where, "must be a finite number", lambda x: True)
+        if not math.isclose(number, value, rel_tol=1e-9, abs_tol=0.0):
+            origin = "settings.lr · settings.lr_decay^epoch" if name == "lr" else f"as this run's {kind} sets it"
+            _fail(where, f"must be {value:g} ({origin})", number)

@@ -1,29 +1,15 @@
-"""Optimizers: SGD, Momentum, Nesterov, Adam and AdamW over a list of parameters.
+"""Optimizers: SGD, Momentum, Nesterov, Adam, AdamW, RMSprop and Adagrad.
 
-A step is NumPy arithmetic on the detached arrays of `p` and `p.grad`, so it records no graph.
-State arrays (u, m, v) and the parameters' own storage are updated in place with `out=`, as in
-PyTorch (an array taken earlier from `p.numpy()` sees the update). `p.grad` is never changed, and
-a parameter keeps its dtype (float32 stays float32).
+Each reads its hyperparameters from the parameter's group (`group["lr"]`, …), so every group may
+have its own. State arrays (u, m, v, …) and the parameters' own storage are updated in place with
+`out=`, as in PyTorch (an array taken earlier from `p.numpy()` sees the update). `p.grad` is never
+changed, and a parameter keeps its dtype (float32 stays float32).
 """
-import math
-import numbers
-
 import numpy as np
 
-from ..autograd import Tensor
+from .optimizer import Optimizer
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"]
-
-# Allowed values of each hyperparameter: a test and the words for the error message.
-_RULES = {
-    "lr": (lambda x: 0 <= x < math.inf, "must be finite and >= 0"),
-    "momentum": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
-    "beta": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
-    "beta1": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
-    "beta2": (lambda x: 0 <= x < 1, "must be in [0, 1)"),
-    "eps": (lambda x: 0 < x < math.inf, "must be finite and > 0"),
-    "weight_decay": (lambda x: 0 <= x < math.inf, "must be finite and >= 0"),
-}
+__all__ = ["SGD", "Momentum", "Nesterov", "Adam", "AdamW", "RMSprop", "Adagrad"]
 
 
 def _ema(average, value, decay, scratch):
@@ -31,152 +17,6 @@ def _ema(average, value, decay, scratch):
     average *= decay
     np.multiply(value, 1.0 - decay, out=scratch)
     average += scratch
-
-
-class Optimizer:
-    """Base class: holds `params`, counts steps in `t`, and saves hyperparameters and state.
-
-    Subclasses name their hyperparameters (attributes, e.g. `lr`) and their per-parameter state
-    (dicts keyed by parameter, e.g. `u`, holding detached Tensors) and implement `_update`.
-    """
-
-    hyperparameter_names = ()
-    state_names = ()
-
-    def __init__(self, params):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        first_index = {}
-        for index, p in enumerate(self.params):
-            if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: parameter {index} is a {type(p).__name__}, not a Tensor")
-            if first_index.setdefault(p, index) != index:
-                raise ValueError(
-                    f"{type(self).__name__}: parameter {index} is parameter {first_index[p]} again; "
-                    "each parameter may appear once (it would be stepped twice)"
-                )
-        self.t = 0
-        for name in self.state_names:
-            setattr(self, name, {})
-        self._work = {}
-
-    def _set_hyperparameters(self, values):
-        """Check every value against its rule, then set them all as attributes."""
-        owner = type(self).__name__
-        for name, value in values.items():
-            if name == "unbiased":
-                if not isinstance(value, (bool, np.bool_)):
-                    raise ValueError(f"{owner}: invalid unbiased {value!r}: must be True or False")
-                continue
-            test, rule = _RULES[name]
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not test(value):
-                raise ValueError(f"{owner}: invalid {name} {value!r}: {rule}")
-        for name, value in values.items():
-            setattr(self, name, bool(value) if name == "unbiased" else float(value))
-
-    def reset_grad(self):
-        """Set every parameter's `grad` to None."""
-        for p in self.params:
-            p.grad = None
-
-    def zero_grad(self):
-        """PyTorch's name for `reset_grad`."""
-        self.reset_grad()
-
-    def step(self):
-        """One update of every parameter that has a gradient, in place; `t` counts the steps."""
-        self.t += 1
-        for p in self.params:
-            if p.grad is None:
-                continue
-            param = p.cached_data
-            if type(param) is not np.ndarray or not param.flags.writeable:  # a scalar, read-only
-                param = p.cached_data = np.array(param)
-            np.subtract(param, self._update(p, param, p.grad.cached_data), out=param)
-            p.bump_version()  # graphs recorded before this step must not reuse p
-
-    def _update(self, p, param, grad):
-        """The step to subtract from `param` given its gradient; updates p's state in place."""
-        raise NotImplementedError(f"{type(self).__name__}._update is not defined")
-
-    def _state(self, name, p, param):
-        """The state array `name` of parameter p (zeros at first), as a writable array."""
-        table = getattr(self, name)
-        if p not in table:
-            table[p] = Tensor.make_const(np.zeros_like(param))
-        array = table[p].cached_data
-        if array.shape != param.shape:
-            raise ValueError(
-                f"{type(self).__name__}: state {name} has shape {array.shape} but the parameter "
-                f"now has shape {param.shape}"
-            )
-        return array
-
-    def _work_arrays(self, p, param, count):
-        """`count` scratch arrays shaped like `param`, kept between steps (not state)."""
-        work = self._work.get(p)
-        if work is None or len(work) < count or work[0].shape != param.shape:
-            work = self._work[p] = [np.empty_like(param) for _ in range(count)]
-        return work
-
-    def _coupled_gradient(self, param, grad, scratch):
-        """g = ∇ + weight_decay·p (coupled L2), in `scratch` when the decay is on."""
-        if self.weight_decay == 0:
-            return grad
-        np.multiply(param, self.weight_decay, out=scratch)
-        scratch += grad
-        return scratch
-
-    # ---- saving ------------------------------------------------------------------------------
-
-    def state_dict(self):
-        """{"hyperparameters": {name: value}, "t": steps, "state": {param index: {name: Tensor copy}}}."""
-        state = {}
-        for index, p in enumerate(self.params):
-            entry = {
-                name: Tensor.make_const(getattr(self, name)[p].numpy().copy())
-                for name in self.state_names
-                if p in getattr(self, name)
-            }
-            if entry:
-                state[index] = entry
-        hyperparameters = {name: getattr(self, name) for name in self.hyperparameter_names}
-        return {"hyperparameters": hyperparameters, "t": self.t, "state": state}
-
-    def load_state_dict(self, state_dict):
-        """Restore what `state_dict()` saved; everything is checked before anything changes."""
-        owner = f"{type(self).__name__}.load_state_dict"
-        if set(state_dict) != {"hyperparameters", "t", "state"}:
-            raise ValueError(f"{owner}: expected keys hyperparameters, t, state; got {sorted(state_dict)}")
-        hyperparameters = dict(state_dict["hyperparameters"])
-        if set(hyperparameters) != set(self.hyperparameter_names):
-            raise ValueError(
-                f"{owner}: hyperparameters {sorted(hyperparameters)} differ from "
-                f"{type(self).__name__}'s {sorted(self.hyperparameter_names)}"
-            )
-        steps = state_dict["t"]
-        if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
-            raise ValueError(f"{owner}: invalid step count t={steps!r}")
-        restored = {name: {} for name in self.state_names}
-        for index, entry in state_dict["state"].items():
-            if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.params):
-                raise ValueError(f"{owner}: parameter index {index!r} out of range for {len(self.params)}")
-            p = self.params[index]
-            for name, value in entry.items():
-                if name not in restored:
-                    raise ValueError(f"{owner}: unknown state {name!r} for parameter {index}")
-                array = np.array(value.numpy() if isinstance(value, Tensor) else value, dtype=p.dtype)
-                if array.shape != p.shape:
-                    raise ValueError(
-                        f"{owner}: state {name} of parameter {index} has shape {array.shape}, "
-                        f"the parameter {p.shape}"
-                    )
-                restored[name][p] = Tensor.make_const(array)
-        self._set_hyperparameters(hyperparameters)
-        self.t = int(steps)
-        for name, table in restored.items():
-            setattr(self, name, table)
 
 
 class SGD(Optimizer):
@@ -190,24 +30,24 @@ class SGD(Optimizer):
     state_names = ("u",)
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
-        super().__init__(params)
-        self._set_hyperparameters({"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
 
-    def _update(self, p, param, grad):
-        return _heavy_ball_step(self, p, param, grad, self.momentum, 1.0)
+    def _update(self, p, param, grad, group):
+        return _heavy_ball_step(self, p, param, grad, group, group["momentum"], 1.0)
 
 
-def _heavy_ball_step(optimizer, p, param, grad, beta, correction):
+def _heavy_ball_step(optimizer, p, param, grad, group, beta, correction):
     """u ← β·u + (1 − β)·g in place (g with coupled L2); returns the step lr·u / correction.
 
     With β = 0, u is g itself: no state is kept and the step is one multiplication.
     """
     (work,) = optimizer._work_arrays(p, param, 1)
+    g = optimizer._coupled_gradient(param, grad, work, group["weight_decay"])
     if beta == 0:
-        return np.multiply(optimizer._coupled_gradient(param, grad, work), optimizer.lr, out=work)
+        return np.multiply(g, group["lr"], out=work)
     u = optimizer._state("u", p, param)
-    _ema(u, optimizer._coupled_gradient(param, grad, work), beta, work)
-    np.multiply(u, optimizer.lr, out=work)
+    _ema(u, g, beta, work)
+    np.multiply(u, group["lr"], out=work)
     if correction != 1.0:
         work /= correction
     return work
@@ -224,14 +64,12 @@ class Momentum(Optimizer):
     state_names = ("u",)
 
     def __init__(self, params, lr=0.01, beta=0.9, weight_decay=0.0, unbiased=False):
-        super().__init__(params)
-        self._set_hyperparameters(
-            {"lr": lr, "beta": beta, "weight_decay": weight_decay, "unbiased": unbiased}
-        )
+        super().__init__(params, {"lr": lr, "beta": beta, "weight_decay": weight_decay, "unbiased": unbiased})
 
-    def _update(self, p, param, grad):
-        correction = 1.0 - self.beta**self.t if self.unbiased else 1.0
-        return _heavy_ball_step(self, p, param, grad, self.beta, correction)
+    def _update(self, p, param, grad, group):
+        beta = group["beta"]
+        correction = 1.0 - beta**self.t if group["unbiased"] else 1.0
+        return _heavy_ball_step(self, p, param, grad, group, beta, correction)
 
 
 class Nesterov(Optimizer):
@@ -247,55 +85,81 @@ class Nesterov(Optimizer):
     state_names = ("u",)
 
     def __init__(self, params, lr=0.01, beta=0.9, weight_decay=0.0):
-        super().__init__(params)
-        self._set_hyperparameters({"lr": lr, "beta": beta, "weight_decay": weight_decay})
+        super().__init__(params, {"lr": lr, "beta": beta, "weight_decay": weight_decay})
 
-    def _update(self, p, param, grad):
+    def _update(self, p, param, grad, group):
         gradient_work, direction = self._work_arrays(p, param, 2)
         u = self._state("u", p, param)
         np.negative(u, out=direction)
-        _ema(u, self._coupled_gradient(param, grad, gradient_work), self.beta, gradient_work)
+        g = self._coupled_gradient(param, grad, gradient_work, group["weight_decay"])
+        _ema(u, g, group["beta"], gradient_work)
         direction += u
         direction += u
-        direction *= self.lr
+        direction *= group["lr"]
         return direction
+
+
+def _betas(owner, betas, beta1, beta2):
+    """(β₁, β₂) from PyTorch's `betas` pair or the course's `beta1`, `beta2`; giving both is an error."""
+    if betas is None:
+        return (0.9 if beta1 is None else beta1), (0.999 if beta2 is None else beta2)
+    if beta1 is not None or beta2 is not None:
+        raise TypeError(f"{owner}: give betas or beta1/beta2, not both")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{owner}: invalid betas {betas!r}: must be a pair (beta1, beta2)")
+    return tuple(betas)
 
 
 class Adam(Optimizer):
     """Adam with coupled L2: g = ∇ + weight_decay·p; m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²;
     p ← p − lr·m̂ / (√v̂ + eps) with m̂ = m / (1 − β₁^t), v̂ = v / (1 − β₂^t). State `t`, `m`, `v`.
+
+    `betas=(β₁, β₂)` (PyTorch's spelling, also in a group dict) may replace `beta1` and `beta2`.
     """
 
     hyperparameter_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
     state_names = ("m", "v")
 
-    def __init__(self, params, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
-        super().__init__(params)
-        self._set_hyperparameters(
-            {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
+    def __init__(self, params, lr=0.01, beta1=None, beta2=None, eps=1e-8, weight_decay=0.0, *, betas=None):
+        beta1, beta2 = _betas(type(self).__name__, betas, beta1, beta2)
+        super().__init__(
+            params, {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
         )
 
-    def _gradient(self, param, grad, scratch):
-        return self._coupled_gradient(param, grad, scratch)
+    @property
+    def betas(self):
+        """(beta1, beta2), PyTorch's name for the pair."""
+        return self.beta1, self.beta2
 
-    def _decay(self, param):
+    def _group_values(self, group):
+        if "betas" in group:
+            betas = group.pop("betas")
+            group["beta1"], group["beta2"] = _betas(
+                type(self).__name__, betas, group.pop("beta1", None), group.pop("beta2", None)
+            )
+        return group
+
+    def _gradient(self, param, grad, scratch, group):
+        return self._coupled_gradient(param, grad, scratch, group["weight_decay"])
+
+    def _decay(self, param, group):
         """Shrink the parameter in place before the step (AdamW's decoupled decay); Adam does not."""
 
-    def _update(self, p, param, grad):
+    def _update(self, p, param, grad, group):
         first, second = self._work_arrays(p, param, 2)
         m = self._state("m", p, param)
         v = self._state("v", p, param)
-        g = self._gradient(param, grad, first)
-        _ema(m, g, self.beta1, second)
+        g = self._gradient(param, grad, first, group)
+        _ema(m, g, group["beta1"], second)
         np.multiply(g, g, out=first)
-        _ema(v, first, self.beta2, first)
-        np.divide(v, 1.0 - self.beta2**self.t, out=first)
+        _ema(v, first, group["beta2"], first)
+        np.divide(v, 1.0 - group["beta2"]**self.t, out=first)
         np.sqrt(first, out=first)
-        first += self.eps
-        np.divide(m, 1.0 - self.beta1**self.t, out=second)
-        second *= self.lr
+        first += group["eps"]
+        np.divide(m, 1.0 - group["beta1"]**self.t, out=second)
+        second *= group["lr"]
         second /= first
-        self._decay(param)
+        self._decay(param, group)
         return second
 
 
@@ -304,11 +168,81 @@ class AdamW(Adam):
     Adam step from the plain gradient. Defaults are PyTorch's (lr 0.001, weight_decay 0.01).
     """
 
-    def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=0.001, beta1=None, beta2=None, eps=1e-8, weight_decay=0.01, *, betas=None):
+        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, betas=betas)
 
-    def _gradient(self, param, grad, scratch):
+    def _gradient(self, param, grad, scratch, group):
         return grad
 
-    def _decay(self, param):
-        param *= 1.0 - self.lr * self.weight_decay
+    def _decay(self, param, group):
+        param *= 1.0 - group["lr"] * group["weight_decay"]
+
+
+class RMSprop(Optimizer):
+    """PyTorch's RMSprop: g = ∇ + weight_decay·p; s ← α·s + (1 − α)·g²; d = √s + eps, or with
+    `centered` d = √(s − ḡ²) + eps where ḡ ← α·ḡ + (1 − α)·g; then p ← p − lr·g / d, or with momentum
+    b ← momentum·b + g / d and p ← p − lr·b. State `square_avg`, `grad_avg`, `momentum_buffer`.
+    """
+
+    hyperparameter_names = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
+    state_names = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+                                  "momentum": momentum, "centered": centered})
+
+    def _update(self, p, param, grad, group):
+        gradient_work, denominator = self._work_arrays(p, param, 2)
+        alpha = group["alpha"]
+        g = self._coupled_gradient(param, grad, gradient_work, group["weight_decay"])
+        square_avg = self._state("square_avg", p, param)
+        square_avg *= alpha
+        np.multiply(g, g, out=denominator)
+        denominator *= 1.0 - alpha
+        square_avg += denominator
+        if group["centered"]:
+            grad_avg = self._state("grad_avg", p, param)
+            _ema(grad_avg, g, alpha, denominator)
+            np.multiply(grad_avg, grad_avg, out=denominator)
+            np.subtract(square_avg, denominator, out=denominator)
+            np.sqrt(denominator, out=denominator)
+        else:
+            np.sqrt(square_avg, out=denominator)
+        denominator += group["eps"]
+        if group["momentum"] > 0:
+            buffer = self._state("momentum_buffer", p, param)
+            buffer *= group["momentum"]
+            np.divide(g, denominator, out=denominator)
+            buffer += denominator
+            return np.multiply(buffer, group["lr"], out=denominator)
+        np.divide(g, denominator, out=denominator)
+        denominator *= group["lr"]
+        return denominator
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad: g = ∇ + weight_decay·p; s ← s + g² (s starts at initial_accumulator_value);
+    p ← p − lr_t·g / (√s + eps) with lr_t = lr / (1 + (t − 1)·lr_decay). State `sum`.
+
+    needle: t counts the optimizer's steps, as Adam's does; PyTorch counts each parameter's own steps,
+    which differs only for a parameter that had no gradient at some step.
+    """
+
+    hyperparameter_names = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    state_names = ("sum",)
+
+    def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                                  "initial_accumulator_value": initial_accumulator_value, "eps": eps})
+
+    def _update(self, p, param, grad, group):
+        gradient_work, denominator = self._work_arrays(p, param, 2)
+        g = self._coupled_gradient(param, grad, gradient_work, group["weight_decay"])
+        total = self._state("sum", p, param, fill=group["initial_accumulator_value"])
+        np.multiply(g, g, out=denominator)
+        total += denominator
+        np.sqrt(total, out=denominator)
+        denominator += group["eps"]
+        np.divide(g, denominator, out=denominator)
+        denominator *= group["lr"] / (1.0 + (self.t - 1) * group["lr_decay"])
+        return denominator

@@ -128,12 +128,14 @@ FORGERIES = [
     ("model-a-string", "adam", _set(("model", FIRST_WEIGHT), "weights"), f"model.{FIRST_WEIGHT}"),
     ("optimizer-t-missing", "adam", _drop("optimizer.t"), "optimizer.t"),
     ("optimizer-t-negative", "adam", _set("optimizer.t", -1), "optimizer.t"),
-    ("optimizer-lr-infinite", "adam", _set("optimizer.hyperparameters.lr", math.inf), "optimizer.hyperparameters.lr"),
-    ("optimizer-lr-not-scheduled", "adam", _set("optimizer.hyperparameters.lr", 5.0), "optimizer.hyperparameters.lr"),
-    ("optimizer-beta-changed", "adam", _set("optimizer.hyperparameters.beta1", 0.5), "optimizer.hyperparameters.beta1"),
-    ("optimizer-eps-missing", "adam", _drop("optimizer.hyperparameters.eps"), "optimizer.hyperparameters.eps"),
-    ("optimizer-unbiased-not-bool", "momentum", _set("optimizer.hyperparameters.unbiased", 1),
-     "optimizer.hyperparameters.unbiased"),
+    ("optimizer-lr-infinite", "adam", _set(("optimizer", "param_groups", 0, "lr"), math.inf), "optimizer.param_groups.0.lr"),
+    ("optimizer-lr-not-scheduled", "adam", _set(("optimizer", "param_groups", 0, "lr"), 5.0), "optimizer.param_groups.0.lr"),
+    ("optimizer-beta-changed", "adam", _set(("optimizer", "param_groups", 0, "beta1"), 0.5), "optimizer.param_groups.0.beta1"),
+    ("optimizer-eps-missing", "adam", _drop(("optimizer", "param_groups", 0, "eps")), "optimizer.param_groups.0.eps"),
+    ("optimizer-unbiased-not-bool", "momentum", _set(("optimizer", "param_groups", 0, "unbiased"), 1),
+     "optimizer.param_groups.0.unbiased"),
+    ("optimizer-params-changed", "adam", _set(("optimizer", "param_groups", 0, "params"), [0]),
+     "optimizer.param_groups.0.params"),
     ("optimizer-state-a-list", "adam", _set("optimizer.state", [1]), "optimizer.state"),
     ("optimizer-index-out-of-range", "adam", _set(("optimizer", "state", 99), {}), "optimizer.state.99"),
     ("optimizer-state-unknown", "adam", _set(("optimizer", "state", 0, "u"), np.zeros((2, 8), np.float32)),
@@ -191,3 +193,15 @@ def test_the_genuine_checkpoints_resume(genuine, tmp_path, monkeypatch, capsys):
         shutil.copy(path, tmp_path / "checkpoint.npz")
         assert main(["--resume", "--out", ".", "--epochs", "2"]) == 0, capsys.readouterr().err
         assert ndl.load("checkpoint.npz")["epoch"] == 2
+
+
+def test_a_checkpoint_saved_before_parameter_groups_resumes(genuine, tmp_path, monkeypatch, capsys):
+    """Until parameter groups, the optimizer's state held its hyperparameters as one dict."""
+    monkeypatch.chdir(tmp_path)
+    checkpoint = ndl.load(genuine["adam"])
+    optimizer = checkpoint["optimizer"]
+    (group,) = optimizer.pop("param_groups")
+    optimizer["hyperparameters"] = {name: value for name, value in group.items() if name != "params"}
+    ndl.save(checkpoint, "checkpoint.npz")
+    assert main(["--resume", "--out", ".", "--epochs", "2"]) == 0, capsys.readouterr().err
+    assert ndl.load("checkpoint.npz")["epoch"] == 2

@@ -202,6 +202,26 @@ def test_a_step_makes_graphs_recorded_before_it_refuse_another_backward(make):
     (p * p).sum().backward()  # a graph recorded after the step is fine
 
 
+def test_betas_is_an_alias_of_beta1_and_beta2():
+    ps = [nn.Parameter(np.ones(2, dtype=np.float32))]
+    for make in (optim.Adam, optim.AdamW):
+        opt = make(ps, betas=(0.8, 0.95))
+        assert (opt.beta1, opt.beta2) == (0.8, 0.95) and opt.betas == (0.8, 0.95)
+        assert make(ps, beta2=0.9).betas == (0.9, 0.9)
+        with pytest.raises(TypeError, match=f"{make.__name__}: give betas or beta1/beta2, not both"):
+            make(ps, betas=(0.8, 0.95), beta1=0.8)
+        with pytest.raises(ValueError, match=r"invalid betas 0.9: must be a pair"):
+            make(ps, betas=0.9)
+        with pytest.raises(ValueError, match=f"{make.__name__}: invalid beta2 1.0"):
+            make(ps, betas=(0.9, 1.0))
+
+
+def test_betas_and_beta1_give_the_same_steps():
+    by_pair = trajectory(lambda ps: optim.Adam(ps, lr=0.1, betas=(0.5, 0.9)), 1.0, [2.0, 1.0, -3.0])
+    by_name = trajectory(lambda ps: optim.Adam(ps, lr=0.1, beta1=0.5, beta2=0.9), 1.0, [2.0, 1.0, -3.0])
+    np.testing.assert_array_equal(by_pair, by_name)
+
+
 def test_defaults_follow_the_contract_and_pytorch():
     ps = [nn.Parameter(np.ones(2, dtype=np.float32))]
     adam, adamw, sgd = optim.Adam(ps), optim.AdamW(ps), optim.SGD(ps)
@@ -234,11 +254,12 @@ def test_matches_torch_where_conventions_agree(name):
     model = tiny_mlp()
     reference = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
     pairs = []
-    for ours, theirs in zip(model.modules[::2], reference[::2]):
+    weights_and_biases = list(model.parameters())  # weight, bias of each Linear, in order
+    for ours, theirs in zip(weights_and_biases, reference.parameters()):
+        transposed = ours.ndim == 2 and theirs.ndim == 2  # needle's weight is (in, out)
         with torch.no_grad():
-            theirs.weight.copy_(torch.tensor(ours.weight.numpy().T))
-            theirs.bias.copy_(torch.tensor(ours.bias.numpy().reshape(-1)))
-        pairs += [(ours.weight, theirs.weight, True), (ours.bias, theirs.bias, False)]
+            theirs.copy_(torch.tensor(ours.numpy().T if transposed else ours.numpy().reshape(-1)))
+        pairs.append((ours, theirs, transposed))
     opt, reference_opt = ours_factory(model.parameters()), theirs_factory(reference.parameters())
     x = np.random.randn(16, 4).astype(np.float32)
     y = np.random.randint(0, 3, size=16)
@@ -291,15 +312,15 @@ def test_resuming_from_state_dicts_reproduces_training_bit_for_bit(make, tmp_pat
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
-def test_optimizer_state_dict_holds_hyperparameters_steps_and_state():
+def test_optimizer_state_dict_holds_groups_steps_and_state():
     p = nn.Parameter(np.ones(2, dtype=np.float32))
     opt = optim.Adam([p, nn.Parameter(np.ones(3, dtype=np.float32))], lr=0.5)
     p.grad = ndl.Tensor(np.ones(2, dtype=np.float32), requires_grad=False)
     opt.step()
     state = opt.state_dict()
-    assert state["hyperparameters"] == {
-        "lr": 0.5, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
-    }
+    assert state["param_groups"] == [
+        {"params": [0, 1], "lr": 0.5, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    ]
     assert state["t"] == 1
     assert list(state["state"]) == [0] and sorted(state["state"][0]) == ["m", "v"]
     np.testing.assert_allclose(state["state"][0]["m"].numpy(), [0.1, 0.1], rtol=1e-6)
@@ -311,13 +332,15 @@ def test_optimizer_state_dict_holds_hyperparameters_steps_and_state():
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: s["hyperparameters"].pop("eps"), "hyperparameters .* differ from Adam's"),
-        (lambda s: s["hyperparameters"].update(beta1=2.0), "Adam: invalid beta1 2.0"),
+        (lambda s: s["param_groups"][0].pop("eps"), "group 0's hyperparameters .* differ from Adam's"),
+        (lambda s: s["param_groups"][0].update(beta1=2.0), "Adam: invalid beta1 2.0"),
+        (lambda s: s["param_groups"][0].update(params=[0, 1]), r"group 0 holds parameters \[0, 1\], .* holds \[0\]"),
+        (lambda s: s["param_groups"].append(dict(s["param_groups"][0])), "2 parameter groups saved, .* has 1"),
         (lambda s: s.update(t=-1), "invalid step count t=-1"),
         (lambda s: s["state"].update({5: {}}), "parameter index 5 out of range for 1"),
         (lambda s: s["state"][0].update(u=np.zeros(2)), "unknown state 'u' for parameter 0"),
         (lambda s: s["state"][0].update(m=np.zeros(3)), r"state m of parameter 0 has shape \(3,\)"),
-        (lambda s: s.pop("t"), "expected keys hyperparameters, t, state"),
+        (lambda s: s.pop("t"), "expected keys param_groups, t, state"),
     ],
 )
 def test_optimizer_load_state_dict_rejects_mismatches_and_changes_nothing(change, message):
@@ -331,5 +354,19 @@ def test_optimizer_load_state_dict_rejects_mismatches_and_changes_nothing(change
     with pytest.raises(ValueError, match=message):
         opt.load_state_dict(state)
     after = opt.state_dict()
-    assert after["hyperparameters"] == before["hyperparameters"] and after["t"] == before["t"]
+    assert after["param_groups"] == before["param_groups"] and after["t"] == before["t"]
     np.testing.assert_array_equal(after["state"][0]["m"].numpy(), before["state"][0]["m"].numpy())
+
+
+def test_a_state_dict_saved_before_parameter_groups_still_loads():
+    p = nn.Parameter(np.ones(2, dtype=np.float32))
+    opt = optim.Adam([p])
+    old = {"hyperparameters": {"lr": 0.5, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+           "t": 4, "state": {0: {"m": np.full(2, 0.25), "v": np.full(2, 0.5)}}}
+    opt.load_state_dict(old)
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.betas == (0.8, 0.99) and opt.t == 4
+    np.testing.assert_array_equal(opt.m[p].numpy(), [0.25, 0.25])
+    assert opt.m[p].dtype == np.float32
+    two_groups = optim.Adam([{"params": [p]}, {"params": [nn.Parameter(np.ones(1, dtype=np.float32))]}])
+    with pytest.raises(ValueError, match="saved before parameter groups.*has 2 groups"):
+        two_groups.load_state_dict(old)
