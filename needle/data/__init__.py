@@ -1,12 +1,14 @@
 """Datasets, the DataLoader and image transforms; every public name is re-exported here flat."""
-from .dataset import Dataset, NDArrayDataset
+from .collate import default_collate
+from .dataset import Dataset, NDArrayDataset, TensorDataset
 from .loader import DataLoader
 from .mnist import MNISTDataset, MNISTFormatError, default_mnist_dir, parse_mnist, read_idx
+from .split import Subset, random_split
 from .synthetic import make_linear_regression, make_spiral, train_val_test_split
 from .transforms import RandomCrop, RandomFlipHorizontal
 
 __all__ = [
-    "Dataset", "NDArrayDataset", "DataLoader", "MNISTDataset", "MNISTFormatError", "default_mnist_dir",
-    "parse_mnist", "read_idx", "make_spiral", "make_linear_regression", "train_val_test_split", "RandomCrop",
-    "RandomFlipHorizontal",
+    "Dataset", "NDArrayDataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
+    "MNISTDataset", "MNISTFormatError", "default_mnist_dir", "parse_mnist", "read_idx", "make_spiral",
+    "make_linear_regression", "train_val_test_split", "RandomCrop", "RandomFlipHorizontal",
 ]
