@@ -1,30 +1,43 @@
-"""`DataLoader`: minibatches of a dataset as tuples of constant Tensors, in order or shuffled."""
+"""`DataLoader`: minibatches of a dataset as constant Tensors, in order or shuffled."""
+import collections.abc
 import operator
 
 import numpy as np
 
 from ..autograd import Tensor
+from .collate import default_collate
 
 __all__ = ["DataLoader"]
 
 
 class DataLoader:
-    """Batches `dataset[index_array]` of `batch_size` indices each, as tuples of Tensors.
+    """Batches of `batch_size` examples of `dataset`, consecutive or shuffled, as constant Tensors.
 
-    Without shuffle the batches are consecutive and the last may be short (dropped when `drop_last`).
-    needle: with shuffle, each iteration draws exactly one `np.random.permutation(len(dataset))` from
-    NumPy's global RNG, when `iter()` is called; nothing else draws.
+    A batch of indices is read one of three ways (the `Dataset` docstring says which datasets are
+    `batched`):
+    - with `collate_fn`: `collate_fn([dataset[i] for i in indices])`, as in PyTorch;
+    - from a `batched` dataset (the course's): `dataset[index_array]`, its arrays as a tuple of
+      Tensors (a bare array as a tuple of one), each checked to hold the batch along axis 0;
+    - otherwise `default_collate([dataset[i] for i in indices])`: tuples, lists and dicts of stacked
+      Tensors in the examples' structure, or one Tensor when each example is one array.
+
+    The last batch may be short; `drop_last` drops it. needle: with shuffle, each iteration draws
+    exactly one `np.random.permutation(len(dataset))` from NumPy's global RNG, when `iter()` is
+    called; the loader draws nothing else.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}")
         self.dataset = dataset
         self.batch_size = operator.index(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.collate_fn = collate_fn
 
     def __len__(self):
         """The number of batches one iteration yields."""
@@ -42,8 +55,34 @@ class DataLoader:
             yield self._batch(order[start:start + self.batch_size])
 
     def _batch(self, indices):
-        items = self.dataset[indices]
-        if isinstance(items, np.ndarray):  # a dataset of one array may return it bare
+        if self.collate_fn is None and getattr(self.dataset, "batched", False):
+            return self._read_batched(indices)
+        examples = [self.dataset[i] for i in indices.tolist()]
+        return (self.collate_fn or default_collate)(examples)
+
+    def _read_batched(self, indices):
+        name = type(self.dataset).__name__
+        hint = f"{name}.batched is True, so its __getitem__ must take an index array and return the batch"
+        try:
+            items = self.dataset[indices]
+        except Exception as error:
+            if hasattr(error, "add_note"):  # Python 3.11+
+                error.add_note(f"DataLoader read {name}[index array]: {hint}")
+            raise
+        if isinstance(items, (np.ndarray, Tensor)):  # a dataset of one array may return it bare
             items = (items,)
+        return _batch_tensors(items, len(indices), f"DataLoader: {name}[index array of {len(indices)}]", hint)
+
+
+def _batch_tensors(value, size, source, hint):
+    """`value`'s arrays as constant Tensors over the same data, in its structure (tuples, dicts)."""
+    if isinstance(value, collections.abc.Mapping):
+        return {key: _batch_tensors(part, size, source, hint) for key, part in value.items()}
+    if isinstance(value, (tuple, list)):
+        return tuple(_batch_tensors(part, size, source, hint) for part in value)
+    is_array = isinstance(value, (np.ndarray, Tensor))
+    if is_array and value.shape[:1] == (size,):
         # Batches are inputs, not parameters: constant leaves over the indexed arrays, no copy.
-        return tuple(Tensor.from_numpy(item) for item in items)
+        return Tensor.from_numpy(value.numpy() if isinstance(value, Tensor) else value)
+    got = f"shape {value.shape}" if is_array else f"a value of type {type(value).__name__}"
+    raise ValueError(f"{source} returned {got}, not a batch of {size} along axis 0; {hint}")

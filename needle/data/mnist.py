@@ -184,6 +184,7 @@ class MNISTDataset(Dataset):
     as (28, 28, 1) and flattened back afterwards.
     """
 
+    batched = True  # the DataLoader reads dataset[index_array], a batch at a time
     image_shape = (SIDE, SIDE, 1)
 
     def __init__(self, image_filename, label_filename, transforms=None):

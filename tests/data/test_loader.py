@@ -1,11 +1,15 @@
-"""DataLoader: batch order, shuffling (one permutation per iteration), short and dropped last batches."""
+"""DataLoader: batch order, shuffling (one permutation per iteration), short and dropped last batches,
+batched and per-example datasets, collate_fn."""
+import doctest
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import needle as ndl
-from needle.data import DataLoader, NDArrayDataset
+from needle.data import DataLoader, Dataset, NDArrayDataset, TensorDataset, default_collate
 
 
 def make_dataset(size):
@@ -114,8 +118,10 @@ def test_without_shuffle_the_loader_draws_nothing():
     assert_same_rng_state(np.random.get_state(), before)
 
 
-def test_a_dataset_returning_a_bare_array_gives_one_tensor_batches():
+def test_a_batched_dataset_returning_a_bare_array_gives_one_tensor_batches():
     class Squares(ndl.data.Dataset):
+        batched = True
+
         def __len__(self):
             return 5
 
@@ -166,3 +172,205 @@ def test_batches_cover_the_order_in_chunks_of_batch_size(size, batch_size, shuff
         np.testing.assert_array_equal(rows, order[:kept])
         labels = np.concatenate([b[1].numpy() for b in batches])
         np.testing.assert_array_equal(labels, dataset.arrays[1][order[:kept]])
+
+
+class Pairs(Dataset):
+    """A per-example dataset: item i is (features [i, i + 0.5] float32, label i % 3, weight i / 2)."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.size = size
+        self.requests = []
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, i):
+        self.requests.append(i)
+        return np.array([i, i + 0.5], dtype=np.float32), i % 3, i / 2
+
+
+class Records(Pairs):
+    """Pairs as dicts."""
+
+    def __getitem__(self, i):
+        features, label, weight = super().__getitem__(i)
+        return {"features": features, "label": label, "weight": weight}
+
+
+def test_a_per_example_dataset_is_read_one_int_at_a_time_and_stacked():
+    dataset = Pairs(5)
+    batches = list(DataLoader(dataset, batch_size=2))
+    assert dataset.requests == [0, 1, 2, 3, 4] and all(type(i) is int for i in dataset.requests)
+    assert [len(b) for b in batches] == [3, 3, 3] and all(isinstance(b, tuple) for b in batches)
+    features, labels, weights = batches[1]
+    assert features.dtype == np.float32 and features.numpy().tolist() == [[2, 2.5], [3, 3.5]]
+    assert labels.dtype == np.int64 and labels.numpy().tolist() == [2, 0]
+    assert weights.dtype == np.float64 and weights.numpy().tolist() == [1.0, 1.5]
+    assert [b[0].shape[0] for b in batches] == [2, 2, 1]
+    assert all(not t.requires_grad and t.op is None for b in batches for t in b)
+
+
+def test_dict_examples_give_dict_batches():
+    batches = list(DataLoader(Records(4), batch_size=3))
+    assert [set(b) for b in batches] == [{"features", "label", "weight"}] * 2
+    assert batches[0]["features"].shape == (3, 2) and batches[1]["label"].numpy().tolist() == [0]
+    np.testing.assert_array_equal(batches[0]["weight"].numpy(), [0.0, 0.5, 1.0])
+
+
+def test_examples_that_are_one_array_or_one_number_give_one_tensor_a_batch():
+    arrays = [np.full(2, k, dtype=np.float32) for k in range(3)]
+    batches = list(DataLoader(arrays, batch_size=2))
+    assert all(isinstance(b, ndl.Tensor) for b in batches)
+    assert batches[0].numpy().tolist() == [[0, 0], [1, 1]] and batches[1].shape == (1, 2)
+    numbers = list(DataLoader([0.5, 1.5, 2.5], batch_size=3))
+    assert len(numbers) == 1 and numbers[0].dtype == np.float64
+    assert numbers[0].numpy().tolist() == [0.5, 1.5, 2.5]
+
+
+def test_a_per_example_dataset_shuffles_with_one_permutation_per_iteration():
+    dataset = Pairs(7)
+    np.random.seed(4)
+    first, second = np.random.permutation(7), np.random.permutation(7)
+    expected_state = np.random.get_state()
+    np.random.seed(4)
+    loader = DataLoader(dataset, batch_size=3, shuffle=True)
+    for expected in (first, second):
+        labels = np.concatenate([b[0].numpy()[:, 0] for b in loader]).astype(int)
+        np.testing.assert_array_equal(labels, expected)
+    assert_same_rng_state(np.random.get_state(), expected_state)
+    assert dataset.requests == first.tolist() + second.tolist()
+
+
+@pytest.mark.parametrize("size, batch_size, sizes", [(7, 3, [3, 3]), (6, 3, [3, 3]), (2, 3, [])])
+def test_drop_last_drops_the_short_batch_of_a_per_example_dataset(size, batch_size, sizes):
+    dataset = Pairs(size)
+    loader = DataLoader(dataset, batch_size=batch_size, drop_last=True)
+    assert [b[0].shape[0] for b in loader] == sizes and len(loader) == len(sizes)
+    assert dataset.requests == list(range(sum(sizes)))
+
+
+def test_the_batched_and_per_example_readings_of_an_ndarray_dataset_agree():
+    dataset = make_dataset(7)
+    np.random.seed(1)
+    batched = list(DataLoader(dataset, batch_size=3, shuffle=True))
+    np.random.seed(1)
+    one_by_one = list(DataLoader(dataset, batch_size=3, shuffle=True, collate_fn=default_collate))
+    for ours, theirs in zip(batched, one_by_one, strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_collate_fn_gets_the_list_of_examples_of_either_kind_of_dataset():
+    seen = []
+
+    def collate(examples):
+        seen.append(examples)
+        return len(examples)
+
+    assert list(DataLoader(Pairs(5), batch_size=2, collate_fn=collate)) == [2, 2, 1]
+    assert [len(examples) for examples in seen] == [2, 2, 1] and seen[2][0][1] == 4 % 3
+    seen.clear()
+    dataset = RecordingDataset(np.arange(5) * 10)
+    assert list(DataLoader(dataset, batch_size=4, collate_fn=collate, drop_last=True)) == [4]
+    assert dataset.requests == [0, 1, 2, 3]
+    assert [example[0] for example in seen[0]] == [0, 10, 20, 30]
+
+
+def test_collate_fn_must_be_callable_and_unknown_arguments_are_refused():
+    with pytest.raises(TypeError, match="collate_fn must be callable, got str"):
+        DataLoader(make_dataset(3), collate_fn="stack")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'num_worker'"):
+        DataLoader(make_dataset(3), num_worker=0)
+
+
+def test_a_tensor_dataset_gives_tuples_of_tensor_batches():
+    x = ndl.Tensor(np.arange(10.0).reshape(5, 2))
+    batches = list(DataLoader(TensorDataset(x, np.arange(5) % 2), batch_size=2))
+    assert [(b[0].shape, b[1].shape) for b in batches] == [((2, 2), (2,)), ((2, 2), (2,)), ((1, 2), (1,))]
+    np.testing.assert_array_equal(batches[2][0].numpy(), [[8.0, 9.0]])
+    assert all(not t.requires_grad for b in batches for t in b)
+
+
+class Declared(Dataset):
+    """Says `batched = True` but takes one int: PyTorch's style under the wrong declaration."""
+
+    batched = True
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return np.zeros(3), 7
+
+
+class ListBacked(Declared):
+    def __init__(self):
+        super().__init__()
+        self.examples = [(np.zeros(3), 0)] * 4
+
+    def __getitem__(self, i):
+        return self.examples[i]
+
+
+def test_a_batched_dataset_that_returns_no_batch_is_refused_naming_its_declaration():
+    with pytest.raises(ValueError, match=r"DataLoader: Declared\[index array of 2\] returned shape \(3,\), "
+                                         r"not a batch of 2 along axis 0; Declared.batched is True"):
+        list(DataLoader(Declared(), batch_size=2))
+    with pytest.raises(ValueError, match=r"Declared\[index array of 3\] returned a value of type int"):
+        list(DataLoader(Declared(), batch_size=3))
+
+
+def test_a_batched_dataset_may_return_a_dict_of_batches():
+    class Columns(NDArrayDataset):
+        def __getitem__(self, index):
+            features, labels = super().__getitem__(index)
+            return {"x": features, "y": labels}
+
+    batches = list(DataLoader(Columns(np.arange(10.0).reshape(5, 2), np.arange(5)), batch_size=3))
+    assert [set(b) for b in batches] == [{"x", "y"}] * 2
+    assert batches[1]["x"].numpy().tolist() == [[6.0, 7.0], [8.0, 9.0]] and batches[1]["y"].shape == (2,)
+
+
+def test_a_per_example_dataset_is_never_given_an_index_array():
+    class IntOnly(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.full(2, i, dtype=np.float32), i
+
+    (features, labels), = DataLoader(IntOnly(), batch_size=4)
+    assert features.numpy().tolist() == [[0, 0], [1, 1], [2, 2], [3, 3]]
+    assert labels.numpy().tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes arrived in Python 3.11")
+def test_an_error_reading_a_batched_dataset_notes_the_declaration():
+    with pytest.raises(TypeError) as info:
+        list(DataLoader(ListBacked(), batch_size=2))
+    notes = "".join(info.value.__notes__)
+    assert "ListBacked.batched is True, so its __getitem__ must take an index array" in notes
+
+
+def test_the_dataset_docstring_example_runs():
+    finder = doctest.DocTestFinder(recurse=False)
+    (test,) = finder.find(Dataset, "Dataset", globs={"Dataset": Dataset, "DataLoader": DataLoader})
+    result = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE).run(test)
+    assert result.attempted == 3 and result.failed == 0
+
+
+@pytest.mark.parametrize("size, batch_size, drop_last", [(7, 3, False), (7, 3, True), (4, 5, False)])
+@pytest.mark.parametrize("kind", [Pairs, Records])
+def test_per_example_batches_match_torch(kind, size, batch_size, drop_last):
+    torch_data = pytest.importorskip("torch.utils.data")
+    ours = list(DataLoader(kind(size), batch_size=batch_size, drop_last=drop_last))
+    theirs = list(torch_data.DataLoader(kind(size), batch_size=batch_size, drop_last=drop_last))
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs):
+        if isinstance(mine, dict):
+            mine, reference = [mine[k] for k in sorted(mine)], [reference[k] for k in sorted(reference)]
+        for a, b in zip(mine, reference, strict=True):
+            assert a.shape == tuple(b.shape) and a.dtype == np.dtype(str(b.dtype).removeprefix("torch."))
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
