@@ -627,7 +627,8 @@ class Tensor(Value):
             return self._rebuilt(name, lambda old: operator(old, other))
         data = self.cached_data
         value = other.cached_data if isinstance(other, Value) else constant_data(name, other)
-        result_dtype = np.result_type(data, other if _is_number(other) else value)
+        weak = type(other) if type(other) in (int, float) else np.result_type(value)  # numbers are weak
+        result_dtype = ufunc.resolve_dtypes((data.dtype, weak, None))[-1]
         if not np.can_cast(result_dtype, data.dtype, "same_kind"):
             raise RuntimeError(
                 f"{name}: the result type {result_dtype} can't be cast to the tensor's dtype {data.dtype}; "
