@@ -78,7 +78,8 @@ class Optimizer:
 
     Subclasses name their hyperparameters (`opt.lr` and friends read and write every group) and their
     per-parameter state (dicts keyed by parameter, e.g. `u`, holding detached Tensors) and implement
-    `_update(p, param, grad, group)`.
+    `_update(p, param, grad, group)`. A course-style subclass that calls `super().__init__(params)`,
+    keeps its own attributes and overrides `step` works too.
     """
 
     hyperparameter_names = ()
@@ -90,9 +91,9 @@ class Optimizer:
             if not isinstance(getattr(cls, name, None), _Hyperparameter):
                 setattr(cls, name, _Hyperparameter(name))
 
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults=None):
         owner = type(self).__name__
-        self.defaults = _checked_hyperparameters(owner, defaults)
+        self.defaults = _checked_hyperparameters(owner, defaults or {})
         self.param_groups = []
         self.params = []
         if isinstance(params, Tensor):
@@ -128,13 +129,13 @@ class Optimizer:
         if not params:
             raise ValueError(f"{owner}: parameter group {index} has an empty parameter list")
         where = {p: position for position, p in enumerate(self.params)}
-        name = (lambda i: f"parameter {i}") if index == 0 else (lambda i: f"group {index} parameter {i}")
+        label = (lambda i: f"parameter {i}") if index == 0 else (lambda i: f"group {index} parameter {i}")
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{owner}: {name(i)} is a {type(p).__name__}, not a Tensor")
+                raise TypeError(f"{owner}: {label(i)} is a {type(p).__name__}, not a Tensor")
             if p in where:
                 raise ValueError(
-                    f"{owner}: {name(i)} is parameter {where[p]} again; "
+                    f"{owner}: {label(i)} is parameter {where[p]} again; "
                     "each parameter may appear once, in one group (it would be stepped twice)"
                 )
             where[p] = len(self.params) + i

@@ -173,3 +173,21 @@ def test_zero_grad_sets_none_or_fresh_zeros():
     np.testing.assert_array_equal(old.numpy(), [3.0, 4.0])
     opt.zero_grad()
     assert a.grad is None
+
+
+def test_a_course_style_subclass_with_its_own_step_still_works():
+    class PlainSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params)
+            self.lr = lr
+
+        def step(self):
+            for p in self.params:
+                p.data = ndl.Tensor(p.numpy() - self.lr * p.grad.numpy(), dtype="float32", requires_grad=False)
+
+    a = parameter(1.0, 2.0)
+    opt = PlainSGD([a], lr=0.5)
+    set_grads((a, [1.0, 1.0]))
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), [0.5, 1.5])
+    assert opt.param_groups == [{"params": [a]}] and opt.lr == 0.5
