@@ -4,9 +4,10 @@ import math
 import numpy as np
 
 from ..autograd import LinearOp
+from .axes import axis_aliases
 from .shape import _as_shape, reshape
 
-__all__ = ["BroadcastTo", "broadcast_to", "Summation", "summation", "sum_to_shape"]
+__all__ = ["BroadcastTo", "broadcast_to", "Summation", "summation", "sum_to_shape", "expand", "repeat"]
 
 
 def normalize_axes(op_name, axes, shape):
@@ -66,6 +67,7 @@ class Summation(LinearOp):
         return expand_reduced(out_grad, normalize_axes("summation", self.axes, shape), shape)
 
 
+@axis_aliases
 def summation(a, axes=None, keepdims=False):
     return Summation(axes, keepdims)(a)
 
@@ -88,6 +90,51 @@ class BroadcastTo(LinearOp):
 
 def broadcast_to(a, shape):
     return BroadcastTo(shape)(a)
+
+
+def _sizes(sizes):
+    """`*sizes` as a shape tuple: given as separate ints or as one sequence (`expand(2, 3)`, `expand((2, 3))`)."""
+    if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
+        sizes = sizes[0]
+    return _as_shape(sizes)
+
+
+def expand(a, *sizes):
+    """`a` broadcast to `sizes` (PyTorch's expand): -1 keeps an axis's size, new axes go in front.
+
+    Only size-1 axes stretch. A view in PyTorch, a broadcast_to node here (its adjoint sums).
+    """
+    sizes = _sizes(sizes)
+    lead = len(sizes) - len(a.shape)
+    if lead < 0:
+        raise ValueError(f"expand: {sizes} has fewer sizes than the {len(a.shape)} axes of {a.shape}")
+    shape = []
+    for i, size in enumerate(sizes):
+        old = a.shape[i - lead] if i >= lead else None
+        if size == -1 and old is not None:
+            size = old
+        if size < 0 or (old is not None and old not in (1, size)):
+            raise ValueError(
+                f"expand: {a.shape} cannot expand to {sizes}: size {sizes[i]} at axis {i} "
+                f"({'a new axis' if old is None else f'existing size {old}'})"
+            )
+        shape.append(size)
+    return broadcast_to(a, tuple(shape))
+
+
+def repeat(a, *sizes):
+    """`a` tiled `sizes[i]` times along axis i (PyTorch's repeat, NumPy's tile); extra sizes add
+    leading axes. Composed as reshape, broadcast, reshape, so the adjoint sums the tiles."""
+    sizes = _sizes(sizes)
+    lead = len(sizes) - len(a.shape)
+    if lead < 0 or any(size < 0 for size in sizes):
+        raise ValueError(
+            f"repeat: sizes {sizes} must be non-negative and at least as many as the axes of {a.shape}"
+        )
+    shape = (1,) * lead + tuple(a.shape)
+    spread = reshape(a, tuple(size for axis in shape for size in (1, axis)))
+    tiled = broadcast_to(spread, tuple(size for pair in zip(sizes, shape) for size in pair))
+    return reshape(tiled, tuple(r * s for r, s in zip(sizes, shape)))
 
 
 def sum_to_shape(grad, shape):

@@ -4,10 +4,12 @@ import operator
 import numpy as np
 
 from ..autograd import LinearOp, TensorTuple, TensorTupleOp
+from .axes import axis_aliases
 
 __all__ = [
     "Reshape", "reshape", "Transpose", "transpose", "Permute", "permute",
     "Stack", "stack", "Split", "split", "Concatenate", "concatenate", "cat",
+    "unsqueeze", "squeeze", "flatten",
 ]
 
 
@@ -53,6 +55,44 @@ class Reshape(LinearOp):
 
 def reshape(a, shape):
     return Reshape(shape)(a)
+
+
+@axis_aliases
+def unsqueeze(a, axes):
+    """`a` with a new size-1 axis at `axes` (in [-ndim - 1, ndim]), a reshape."""
+    shape = tuple(a.shape)
+    axis = normalize_axis("unsqueeze", axes, len(shape) + 1)
+    return reshape(a, shape[:axis] + (1,) + shape[axis:])
+
+
+@axis_aliases
+def squeeze(a, axes=None):
+    """`a` without its size-1 axes (all of them, or those among `axes`), a reshape.
+
+    As in PyTorch, a named axis whose size is not 1 is left alone (NumPy raises instead).
+    """
+    shape = tuple(a.shape)
+    if axes is None:
+        axes = range(len(shape))
+    elif isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    dropped = {normalize_axis("squeeze", axis, max(len(shape), 1)) for axis in axes}
+    return reshape(a, tuple(size for i, size in enumerate(shape) if not (i in dropped and size == 1)))
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    """Axes start_dim..end_dim (inclusive) merged into one, a reshape; a 0-d input becomes shape (1,)."""
+    shape = tuple(a.shape)
+    if not shape:
+        return reshape(a, (1,))
+    start = normalize_axis("flatten", start_dim, len(shape))
+    end = normalize_axis("flatten", end_dim, len(shape))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
+    merged = 1
+    for size in shape[start:end + 1]:
+        merged *= size
+    return reshape(a, shape[:start] + (merged,) + shape[end + 1:])
 
 
 class Transpose(LinearOp):
@@ -134,6 +174,7 @@ class Stack(LinearOp):
         return split(out_grad, self.axes).tuple()
 
 
+@axis_aliases
 def stack(tensors, axes=0):
     """Tensors of one shape joined along a new axis `axes`: n × S -> S with n inserted at `axes`."""
     return Stack(axes)(*_tensors("stack", tensors))
@@ -168,6 +209,7 @@ class Concatenate(LinearOp):
         return split(out_grad, self.axes, sections=sizes).tuple()
 
 
+@axis_aliases
 def concatenate(tensors, axes=0):
     """Tensors joined along the existing axis `axes` (PyTorch's cat)."""
     return Concatenate(axes)(*_tensors("concatenate", tensors))
@@ -224,6 +266,7 @@ class Split(TensorTupleOp):
         return self(tangents[0])  # linear: the tangent is split the same way
 
 
+@axis_aliases
 def split(a, axes=0, sections=None):
     """`a` cut along `axes` into a TensorTuple: unstacked (sections None) or in chunks (as torch.split)."""
     return Split(axes, sections)(a)

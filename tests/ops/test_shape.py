@@ -76,6 +76,20 @@ CASES = [
          kwargs={"shape": ()}),
     Case(lambda a: ndl.sum_to_shape(a * a, (1, 3)), shapes=[(2, 3)],
          numpy=lambda a: (a * a).sum(axis=0, keepdims=True), name="sum_to_shape_of_square"),
+    Case(ndl.unsqueeze, shapes=[(2, 3)], numpy=lambda a, dim: np.expand_dims(a, dim), kwargs={"dim": 1}),
+    Case(ndl.unsqueeze, shapes=[(2, 3)], numpy=lambda a, axes: np.expand_dims(a, axes), kwargs={"axes": -1}),
+    Case(ndl.squeeze, shapes=[(2, 1, 3, 1)], numpy=np.squeeze),
+    Case(ndl.squeeze, shapes=[(2, 1, 3, 1)], numpy=lambda a, dim: np.squeeze(a, 1), kwargs={"dim": (0, 1)}),
+    Case(ndl.flatten, shapes=[(2, 3, 4)], numpy=np.ravel),
+    Case(ndl.flatten, shapes=[(2, 3, 4, 2)], numpy=lambda a, start_dim, end_dim: a.reshape(2, 12, 2),
+         kwargs={"start_dim": 1, "end_dim": -2}),
+    Case(lambda a: ndl.expand(a, 2, -1, 4), shapes=[(3, 1)], numpy=lambda a: np.broadcast_to(a, (2, 3, 4)),
+         name="expand_new_axis"),
+    Case(lambda a: ndl.expand(a, (3, 2)), shapes=[(1, 2)], numpy=lambda a: np.broadcast_to(a, (3, 2)),
+         name="expand_tuple"),
+    Case(lambda a: ndl.repeat(a, 2, 3), shapes=[(2, 3)], numpy=lambda a: np.tile(a, (2, 3)), name="repeat"),
+    Case(lambda a: ndl.repeat(a, (2, 1, 2)), shapes=[(3, 2)], numpy=lambda a: np.tile(a, (2, 1, 2)),
+         name="repeat_new_axis"),
 ]
 
 
@@ -258,3 +272,46 @@ def test_reshape_refuses_a_size_that_is_not_an_integer():
     with pytest.raises(TypeError, match=r"sizes must be integers"):
         ndl.reshape(ndl.Tensor(np.ones(6)), (2.0, 3))
 
+
+
+# ---- unsqueeze, squeeze, flatten, expand, repeat --------------------------------------------------
+
+
+def test_squeeze_leaves_a_named_axis_whose_size_is_not_1_as_pytorch_does():
+    x = ndl.Tensor(np.ones((2, 1, 3), np.float32))
+    assert ndl.squeeze(x, 0).shape == (2, 1, 3) and ndl.squeeze(x, dim=1).shape == (2, 3)
+    assert ndl.unsqueeze(x, dim=3).shape == (2, 1, 3, 1) and ndl.unsqueeze(x, -4).shape == (1, 2, 1, 3)
+    assert ndl.flatten(ndl.Tensor(np.float32(2))).shape == (1,)
+    with pytest.raises(ValueError, match="^unsqueeze: axis 5 is out of range for 4 dimensions"):
+        ndl.unsqueeze(x, 5)
+    with pytest.raises(ValueError, match=r"^flatten: start_dim 2 comes after end_dim 1 for shape \(2, 1, 3\)"):
+        ndl.flatten(x, 2, 1)
+
+
+def test_repeat_tiles_as_numpy_and_its_adjoint_sums_the_tiles():
+    a = np.float32([[1, 2], [3, 4]])
+    x = ndl.Tensor(a)
+    out = ndl.repeat(x, 3, 1, 2)
+    np.testing.assert_array_equal(out.numpy(), np.tile(a, (3, 1, 2)))
+    (g,) = ndl.autograd.grad(out, [x], out_grad=ndl.Tensor(np.arange(24, dtype=np.float32).reshape(3, 2, 4)))
+    tiles = np.arange(24, dtype=np.float32).reshape(3, 2, 2, 2)  # (copy, row, tile, column)
+    np.testing.assert_array_equal(g.numpy(), tiles.sum(axis=(0, 2)))
+    with pytest.raises(ValueError, match=r"^repeat: sizes \(2,\) must be non-negative and at least as many"):
+        ndl.repeat(x, 2)
+
+
+def test_expand_keeps_sizes_for_minus_1_and_stretches_only_size_1_axes():
+    x = ndl.Tensor(np.float32([[1], [2]]))
+    np.testing.assert_array_equal(ndl.expand(x, -1, 3).numpy(), [[1, 1, 1], [2, 2, 2]])
+    assert ndl.expand(x, (4, 2, 1)).shape == (4, 2, 1)
+    with pytest.raises(ValueError, match=r"^expand: \(2, 1\) cannot expand to \(3, 1\): size 3 at axis 0"):
+        ndl.expand(x, 3, 1)
+    with pytest.raises(ValueError, match=r"^expand: \(2, 1\) cannot expand to \(-1, 2, 1\): size -1 at axis 0 \(a new"):
+        ndl.expand(x, -1, 2, 1)
+
+
+def test_repeat_and_expand_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.float32([[1, 2, 3]])
+    assert np.array_equal(ndl.repeat(ndl.Tensor(a), 2, 1, 2).numpy(), torch.tensor(a).repeat(2, 1, 2).numpy())
+    assert np.array_equal(ndl.expand(ndl.Tensor(a), 2, -1).numpy(), torch.tensor(a).expand(2, -1).numpy())
