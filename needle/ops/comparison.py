@@ -1,4 +1,5 @@
-"""Ops that compare or select elementwise: maximum, minimum, where, clip, and bool comparison masks.
+"""Ops that compare or select elementwise: maximum, minimum, where, clip (clamp), and bool comparison
+masks; `allclose` sums a comparison up as one Python bool.
 
 Selections pass each adjoint to the entry that was picked, through constant masks, so their second
 derivatives are 0. Comparisons return bool masks and record no graph (`differentiable = False`).
@@ -10,7 +11,7 @@ from .elementwise import ElementwiseFunction, python_scalar
 from .broadcast import sum_to_shape
 
 __all__ = [
-    "Maximum", "maximum", "Minimum", "minimum", "Where", "where", "Clip", "clip",
+    "Maximum", "maximum", "Minimum", "minimum", "Where", "where", "Clip", "clip", "clamp", "allclose",
     "Less", "less", "LessEqual", "less_equal", "Greater", "greater", "GreaterEqual", "greater_equal",
     "Equal", "equal", "NotEqual", "not_equal",
 ]
@@ -133,6 +134,14 @@ class Clip(ElementwiseFunction):
 
 def clip(a, min=None, max=None):  # noqa: A002  (PyTorch's names for the bounds)
     return Clip(min, max)(a)
+
+
+clamp = clip  # PyTorch's name
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether |a − b| <= atol + rtol·|b| everywhere (broadcasting), as a Python bool; Tensors or arrays."""
+    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 class _Comparison(TensorOp):

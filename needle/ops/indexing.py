@@ -1,10 +1,17 @@
-"""Indexing and its adjoint (scatter-add), flipping and zero padding. All are linear."""
+"""Indexing and its adjoint (scatter-add), gathering along an axis, masked filling, flipping and zero
+padding. All are linear in the indexed input."""
 import numpy as np
 
-from ..autograd import LinearOp, Value
+from ..autograd import LinearOp, Tensor, Value
+from .axes import axis_aliases
 from .broadcast import normalize_axes
+from .comparison import where
+from .elementwise import cast
+from .shape import normalize_axis
 
-__all__ = ["GetItem", "getitem", "ScatterAdd", "scatter_add", "Flip", "flip", "Pad", "pad"]
+__all__ = [
+    "GetItem", "getitem", "ScatterAdd", "scatter_add", "gather", "masked_fill", "Flip", "flip", "Pad", "pad",
+]
 
 
 def _index_part(part):
@@ -92,6 +99,58 @@ class ScatterAdd(LinearOp):
 def scatter_add(a, index, shape):
     """Zeros of `shape` with `a` added at NumPy-style `index` (np.add.at): the adjoint of getitem."""
     return ScatterAdd(index, shape)(a)
+
+
+def _array(x):
+    return np.asarray(x.cached_data if isinstance(x, Value) else x)
+
+
+@axis_aliases
+def gather(a, axes, index):
+    """Entries of `a` picked along the axis `axes` by the integer `index` (PyTorch's gather): for
+    axes=1, out[i][j] = a[i][index[i][j]]. out has index's shape; index may be smaller than `a` on
+    the other axes. A getitem with open grids, so the adjoint scatter-adds (repeats accumulate)."""
+    index = _array(index)
+    shape = tuple(a.shape)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: the index must hold integers, got dtype {index.dtype}")
+    if index.ndim != len(shape):
+        raise ValueError(f"gather: index {index.shape} and input {shape} differ in their number of axes")
+    axis = normalize_axis("gather", axes, max(len(shape), 1))
+    if any(i != axis and size > limit for i, (size, limit) in enumerate(zip(index.shape, shape))):
+        raise ValueError(f"gather: index {index.shape} is larger than the input {shape} outside axis {axis}")
+    length = shape[axis] if shape else 1
+    if index.size and (index.min() < 0 or index.max() >= length):
+        raise IndexError(
+            f"gather: index values from {index.min()} to {index.max()} are out of range [0, {length}) "
+            f"for axis {axis} of {shape}"
+        )
+    if not shape:
+        return getitem(a, ())
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return getitem(a, tuple(grids))
+
+
+def masked_fill(a, mask, value):
+    """`a` with `value` where the bool `mask` (broadcasting to a's shape) is True (PyTorch's
+    masked_fill). A where: the adjoint is 0 where filled; a 0-d Tensor `value` gets the rest."""
+    mask = _array(mask)
+    shape = tuple(a.shape)
+    if mask.dtype != bool:
+        raise TypeError(f"masked_fill: the mask must be bool, got dtype {mask.dtype}")
+    try:
+        fits = np.broadcast_shapes(mask.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"masked_fill: mask {mask.shape} does not broadcast to the input's shape {shape}")
+    if isinstance(value, Value):
+        if value.shape != ():
+            raise ValueError(f"masked_fill: value must be a scalar or a 0-d Tensor, got shape {value.shape}")
+        if value.dtype != a.dtype:
+            value = cast(value, a.dtype)
+    return where(Tensor.make_const(mask), value, a)
 
 
 class Flip(LinearOp):

@@ -60,6 +60,13 @@ CASES = [
     *comparison_rows(ndl.greater_equal, np.greater_equal),
     *comparison_rows(ndl.equal, np.equal),
     *comparison_rows(ndl.not_equal, np.not_equal),
+    Case(ndl.clamp, shapes=[(3, 4)], numpy=np_clip, kwargs={"min": -1.0, "max": 0.5}),
+    Case(lambda a, b: ndl.Tensor(ndl.allclose(a, b, atol=1e-3)), shapes=[(2, 3), (3,)],
+         numpy=lambda a, b: np.array(np.allclose(a, b, atol=1e-3)), order=0, name="allclose",
+         make_inputs=lambda rng: [np.ones((2, 3), np.float32), np.float32([1, 1.0005, 1.002])]),
+    Case(lambda a, b: ndl.Tensor(ndl.allclose(a, b)), shapes=[(2, 3), (2, 3)],
+         numpy=lambda a, b: np.array(np.allclose(a, b)), order=0, name="allclose_same",
+         make_inputs=lambda rng: [np.full((2, 3), 0.25, np.float32)] * 2),
 ]
 
 

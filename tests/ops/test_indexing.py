@@ -24,6 +24,15 @@ def _mask_inputs(rng):
     return [rng.uniform(-2, 2, size=(3, 4)).astype(np.float32), MASK]
 
 
+def _gather_inputs(index_shape, axis):
+    """A (3, 4) float32 array and an index into `axis` of it, of `index_shape`, with repeats."""
+    def make(rng):
+        a = rng.uniform(-2, 2, size=(3, 4)).astype(np.float32)
+        return [a, rng.integers(0, a.shape[axis], size=index_shape)]
+
+    return make
+
+
 def _scatter_reference(a, index, shape):
     out = np.zeros(shape, dtype=a.dtype)
     np.add.at(out, index, a)
@@ -78,6 +87,17 @@ CASES = [
     Case(ndl.pad, shapes=[(1, 2, 1)], numpy=_pad_reference, kwargs={"pad_width": ((0, 1), (2, 0), (1, 1))}),
     Case(lambda a: ndl.pad(a * a, ((1, 1),)), shapes=[(2,)], numpy=lambda a: np.pad(a * a, 1),
          name="pad_of_square"),
+    Case(lambda a, index: ndl.gather(a, 1, index), shapes=[(3, 4), (3, 5)],
+         numpy=lambda a, index: np.take_along_axis(a, index, 1), make_inputs=_gather_inputs((3, 5), 1),
+         name="gather_axis_1_repeats"),
+    Case(lambda a, index: ndl.gather(a, dim=0, index=index), shapes=[(3, 4), (2, 3)],
+         numpy=lambda a, index: np.take_along_axis(a[:, :3], index, 0), make_inputs=_gather_inputs((2, 3), 0),
+         name="gather_dim_0_smaller_index"),
+    Case(lambda a, mask: ndl.masked_fill(a, mask, -1.5), shapes=[(3, 4), (3, 4)],
+         numpy=lambda a, mask: np.where(mask, np.float32(-1.5), a), make_inputs=_mask_inputs,
+         name="masked_fill"),
+    Case(lambda a, value: ndl.masked_fill(a, ROW_MASK[:, None], value), shapes=[(3, 4), ()],
+         numpy=lambda a, value: np.where(ROW_MASK[:, None], value, a), name="masked_fill_tensor_value"),
 ]
 
 
@@ -178,3 +198,53 @@ def test_pad_rejects_widths_that_are_not_one_non_negative_pair_per_axis(pad_widt
 def test_flip_rejects_a_repeated_axis():
     with pytest.raises(ValueError, match=r"^flip: repeated axis"):
         ndl.flip(ndl.Tensor(np.zeros((2, 3), np.float32)), (1, -1))
+
+
+# ---- gather and masked_fill ----------------------------------------------------------------------
+
+
+def test_gather_picks_along_the_axis_and_its_adjoint_scatter_adds_repeats():
+    a = np.float32([[1, 2, 3], [4, 5, 6]])
+    x = ndl.Tensor(a)
+    index = ndl.Tensor(np.array([[2, 2, 0], [1, 0, 0]]))
+    out = ndl.gather(x, 1, index)
+    np.testing.assert_array_equal(out.numpy(), [[3, 3, 1], [5, 4, 4]])
+    (g,) = ndl.autograd.grad(out, [x], out_grad=ndl.Tensor(np.float32([[1, 10, 100], [1, 10, 100]])))
+    np.testing.assert_array_equal(g.numpy(), [[100, 0, 11], [110, 1, 0]])
+
+
+def test_gather_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-2, 2, size=(3, 4)).astype(np.float32)
+    index = rng.integers(0, 3, size=(2, 4))
+    x, t = ndl.Tensor(a), torch.tensor(a, requires_grad=True)
+    out, expected = ndl.gather(x, dim=0, index=index), torch.gather(t, 0, torch.tensor(index))
+    (out * out).sum().backward()
+    (expected * expected).sum().backward()
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_gather_errors_name_the_op_and_the_shapes():
+    x = ndl.Tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(IndexError, match=r"^gather: index values from -1 to 0 are out of range \[0, 3\)"):
+        ndl.gather(x, 1, np.array([[-1], [0]]))
+    with pytest.raises(ValueError, match=r"^gather: index \(3,\) and input \(2, 3\) differ in their number"):
+        ndl.gather(x, 1, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"^gather: index \(3, 1\) is larger than the input \(2, 3\) outside"):
+        ndl.gather(x, 1, np.zeros((3, 1), np.int64))
+    with pytest.raises(TypeError, match="^gather: the index must hold integers, got dtype float64"):
+        ndl.gather(x, 1, np.zeros((2, 1)))
+
+
+def test_masked_fill_broadcasts_the_mask_and_its_adjoint_is_zero_where_filled():
+    x = ndl.Tensor(np.float32([[1, 2, 3], [4, 5, 6]]))
+    out = ndl.masked_fill(x, np.array([True, False, True]), 0.0)
+    np.testing.assert_array_equal(out.numpy(), [[0, 2, 0], [0, 5, 0]])
+    (g,) = ndl.autograd.grad(out, [x])
+    np.testing.assert_array_equal(g.numpy(), [[0, 1, 0], [0, 1, 0]])
+    with pytest.raises(ValueError, match=r"^masked_fill: mask \(3, 3\) does not broadcast to the input's shape"):
+        ndl.masked_fill(x, np.ones((3, 3), bool), 0.0)
+    with pytest.raises(TypeError, match="^masked_fill: the mask must be bool, got dtype int64"):
+        ndl.masked_fill(x, np.array([1, 0, 1]), 0.0)
