@@ -1,11 +1,15 @@
-"""Matrix products with NumPy's batching: leading axes broadcast, 1-D operands are vectors."""
+"""Matrix products with NumPy's batching (leading axes broadcast, 1-D operands are vectors), and
+vector norms."""
 import numpy as np
 
-from ..autograd import MultilinearOp
-from .broadcast import sum_to_shape
+from ..autograd import MultilinearOp, Tensor, TensorOp
+from .axes import axis_aliases
+from .broadcast import check_nonempty, expand_reduced, normalize_axes, sum_to_shape, summation
+from .comparison import where
+from .elementwise import abs, power_scalar
 from .shape import reshape, transpose
 
-__all__ = ["MatMul", "matmul"]
+__all__ = ["MatMul", "matmul", "Norm", "norm"]
 
 
 def _shape_problem(lhs, rhs):
@@ -102,3 +106,70 @@ def matmul(a, b):
         return reshape(out, out.shape[:-2] + out.shape[-1:])
     out = MatMul()(a, reshape(b, (-1, 1)))
     return reshape(out, out.shape[:-1])
+
+
+class Norm(TensorOp):
+    """Vector p-norm over axes (all when None): (Σ|a|^p)^(1/p) for p > 0, max|a| for p = inf;
+    reduced axes are dropped unless `keepdims`.
+
+    ∂y/∂a = sign(a)·(|a|/y)^(p−1) is taken as 0 where it reads 0/0 (y = 0; a = 0 when p < 1), as
+    in PyTorch: the 2-norm of zeros has gradient 0, not NaN. For p = inf ties share evenly.
+    """
+
+    def __init__(self, p=2, axes=None, keepdims=False):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not p > 0:
+            raise ValueError(f"norm: p must be a number > 0 or inf, got {p!r}")
+        self.p = float(p)
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        axes = normalize_axes("norm", self.axes, a.shape)
+        magnitude = np.abs(a)
+        if self.p == np.inf:
+            check_nonempty("norm", a.shape, axes)
+            return np.max(magnitude, axis=axes, keepdims=self.keepdims)
+        if self.p == 1 or a.size == 0:
+            return np.sum(magnitude, axis=axes, keepdims=self.keepdims)
+        if self.p == 2:
+            return np.sqrt(np.sum(a * a, axis=axes, keepdims=self.keepdims))
+        # Scaled by the largest entry, so |a|^p neither overflows nor underflows for large p.
+        peak = np.max(magnitude, axis=axes, keepdims=True)
+        scale = np.where(peak > 0, peak, 1).astype(a.dtype)
+        out = scale * np.sum((magnitude / scale) ** self.p, axis=axes, keepdims=True) ** (1 / self.p)
+        return out if self.keepdims else np.squeeze(out, axis=axes)
+
+    def _derivative(self, node):
+        """(D, axes): D = ∂y/∂a of the input's shape, a constant for p = 1 and inf, else a graph."""
+        a = node.inputs[0]
+        data = a.cached_data
+        axes = normalize_axes("norm", self.axes, data.shape)
+        peak = node.cached_data if self.keepdims else np.expand_dims(node.cached_data, axes)
+        sign = np.sign(data)
+        if self.p == 1:
+            return Tensor.make_const(sign), axes
+        if self.p == np.inf:
+            hits = np.abs(data) == peak
+            shares = sign * hits / np.sum(hits, axis=axes, keepdims=True)
+            return Tensor.make_const(shares.astype(data.dtype)), axes
+        vanishing = np.broadcast_to(peak == 0, data.shape)
+        y = where(vanishing, 1, expand_reduced(node, axes, data.shape))
+        if self.p == 2:
+            return a / y, axes
+        vanishing = vanishing | (data == 0)
+        ratio = abs(where(vanishing, 1, a)) / y
+        return where(vanishing, 0, Tensor.make_const(sign) * power_scalar(ratio, self.p - 1)), axes
+
+    def gradient(self, out_grad, node):
+        derivative, axes = self._derivative(node)
+        return expand_reduced(out_grad, axes, derivative.shape) * derivative
+
+    def jvp(self, tangents, node):
+        derivative, axes = self._derivative(node)
+        return summation(tangents[0] * derivative, axes, keepdims=self.keepdims)
+
+
+@axis_aliases
+def norm(a, p=2, axes=None, keepdims=False):
+    """The vector p-norm over `axes` (all when None); p > 0 or inf (`float("inf")`)."""
+    return Norm(p, axes, keepdims)(a)

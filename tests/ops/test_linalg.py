@@ -1,5 +1,7 @@
 """Case table and properties for matmul: vectors, batches, broadcast batch dimensions, and the
 products with a transposed operand that its rules use."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -24,6 +26,21 @@ def transposed_case(flags, name, lhs, rhs):
         lambda a, b: MatMul(*flags)(a, b), shapes=[stored(lhs, flags[0]), stored(rhs, flags[1])],
         numpy=reference, name=f"matmul_transposed_{flags[0]:d}{flags[1]:d}_{name}",
     )
+
+
+def np_norm(a, p=2, axes=None, keepdims=False, **aliases):
+    axes = aliases.get("dim", aliases.get("axis", axes))
+    keepdims = aliases.get("keepdim", keepdims)
+    axes = tuple(range(a.ndim)) if axes is None else axes
+    if p == np.inf:
+        return np.max(np.abs(a), axis=axes, keepdims=keepdims)
+    return np.sum(np.abs(a.astype(np.float64)) ** p, axis=axes, keepdims=keepdims) ** (1 / p)
+
+
+def _zero_row(rng):
+    a = rng.uniform(-2, 2, size=(3, 4)).astype(np.float32)
+    a[1] = 0
+    return [a]
 
 
 CASES = [
@@ -54,6 +71,13 @@ CASES = [
             ("batch_by_matrix", (2, 3, 4), (4, 5)),
         )
     ],
+    Case(ndl.norm, shapes=[(3, 4)], numpy=lambda a: np.linalg.norm(a.ravel())),
+    Case(ndl.norm, shapes=[(2, 3, 4)], numpy=np_norm, kwargs={"p": 1, "dim": (0, 2)}),
+    Case(ndl.norm, shapes=[(3, 4)], numpy=np_norm, kwargs={"p": 3, "axis": 1, "keepdim": True}),
+    Case(ndl.norm, shapes=[(3, 4)], numpy=np_norm, kwargs={"p": 0.5, "axes": 0}, low=0.5, high=2.0),
+    Case(ndl.norm, shapes=[(3, 4)], numpy=np_norm, kwargs={"p": float("inf"), "dim": -1}),
+    Case(ndl.norm, shapes=[(3, 4)], numpy=np_norm, kwargs={"axes": 1}, make_inputs=_zero_row, order=1,
+         name="norm_zero_row"),  # not differentiable twice at 0: the direction a/‖a‖ jumps there
 ]
 
 
@@ -129,3 +153,40 @@ def test_weight_gradient_of_a_batch_sums_over_every_batch_axis():
     expected = np.einsum("abnk,abnm->km", x, g)
     np.testing.assert_allclose(grad_w.numpy(), expected, rtol=1e-4, atol=1e-4)
     assert grad_w.dtype == np.float32
+
+
+# ---- norm ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.5, 1, 2, 3, float("inf")])
+def test_norm_of_zeros_has_gradient_zero_for_every_p(p):
+    x = ndl.Tensor(np.float32([[0, 0, 0], [0, 3, -4]]))
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        out = ndl.norm(x, p, dim=1)
+        (g,) = ndl.autograd.grad(out, [x])
+    assert out.numpy()[0] == 0 and np.all(np.isfinite(g.numpy()))
+    np.testing.assert_array_equal(g.numpy()[0], [0, 0, 0])
+    assert g.numpy()[1, 0] == 0  # a zero entry of a nonzero slice: 0 too (the limit for p > 1)
+
+
+def test_norm_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).uniform(-2, 2, size=(3, 4)).astype(np.float32)
+    a[0, 1] = 0
+    for p in (0.5, 1, 2, 3, float("inf")):
+        x = ndl.Tensor(a)
+        out = ndl.norm(x, p, dim=1)
+        out.sum().backward()
+        t = torch.tensor(a, requires_grad=True)
+        expected = torch.linalg.vector_norm(t, p, dim=1)
+        expected.sum().backward()
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, err_msg=f"p={p}")
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=f"p={p}")
+
+
+def test_norm_rejects_p_at_or_below_zero_and_large_p_does_not_overflow():
+    x = ndl.Tensor(np.float32([1e20, 2e20]))
+    with pytest.raises(ValueError, match="^norm: p must be a number > 0 or inf, got 0"):
+        ndl.norm(x, 0)
+    np.testing.assert_allclose(ndl.norm(x, 4).numpy(), 2e20 * (1 + 2.0 ** -4) ** 0.25, rtol=1e-6)

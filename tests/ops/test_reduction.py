@@ -23,6 +23,27 @@ def np_max(a, axes=None, keepdims=False):
     return np.max(a, axis=axes, keepdims=keepdims)
 
 
+def np_min(a, axes=None, keepdims=False, **aliases):
+    return np.min(a, axis=aliases.get("dim", aliases.get("axis", axes)),
+                  keepdims=aliases.get("keepdim", keepdims))
+
+
+def np_prod(a, axes=None, keepdims=False):
+    return np.prod(a, axis=axes, keepdims=keepdims)
+
+
+def _with_zeros(rng):
+    """Rows with no zero, one zero, two zeros and three: every case of the product rule at zeros."""
+    a = rng.uniform(-2, 2, size=(4, 3)).astype(np.float32)
+    a[1, 2] = a[2, 0] = a[2, 1] = 0
+    a[3] = 0
+    return [a]
+
+
+def _bools(rng):
+    return [rng.uniform(-1, 1, size=(3, 4)) > -0.6]
+
+
 def np_logsumexp(a, axes=None, keepdims=False):
     peak = np.max(a, axis=axes, keepdims=True)
     out = np.log(np.sum(np.exp(a - peak), axis=axes, keepdims=True)) + peak
@@ -68,6 +89,33 @@ CASES = [
     Case(ndl.logsoftmax, shapes=[(3, 4)], numpy=np_logsoftmax),
     Case(ndl.logsoftmax, shapes=[(2, 1, 3)], numpy=np_logsoftmax),
     Case(ndl.logsoftmax, shapes=[(5,)], numpy=np_logsoftmax),
+    Case(ndl.min, shapes=[(3, 4)], numpy=np_min),
+    Case(ndl.min, shapes=[(2, 3, 4)], numpy=np_min, kwargs={"dim": 1, "keepdim": True}),
+    Case(ndl.min, shapes=[(2, 3, 4)], numpy=np_min, kwargs={"axis": (-1, 0)}),
+    Case(ndl.argmax, shapes=[(3, 4)], numpy=np.argmax, order=0),
+    Case(ndl.argmax, shapes=[(2, 3, 4)], numpy=lambda a, dim: np.argmax(a, dim), kwargs={"dim": 1}, order=0),
+    Case(ndl.argmin, shapes=[(2, 3, 4)], numpy=lambda a, axis, keepdims: np.argmin(a, axis, keepdims=keepdims),
+         kwargs={"axis": -1, "keepdims": True}, order=0),
+    Case(ndl.var, shapes=[(3, 4)], numpy=lambda a: np.var(a, ddof=1)),
+    Case(ndl.var, shapes=[(2, 3, 4)], numpy=lambda a, dim, keepdim: np.var(a, dim, ddof=1, keepdims=keepdim),
+         kwargs={"dim": (0, 2), "keepdim": True}),
+    Case(ndl.var, shapes=[(3, 4)], numpy=lambda a, axes, correction: np.var(a, axes, ddof=correction),
+         kwargs={"axes": 1, "correction": 0}),
+    Case(ndl.std, shapes=[(3, 4)], numpy=lambda a, axis, ddof: np.std(a, axis, ddof=ddof),
+         kwargs={"axis": 0, "ddof": 1}),
+    Case(ndl.std, shapes=[(5,)], numpy=lambda a, unbiased: np.std(a, ddof=int(unbiased)),
+         kwargs={"unbiased": False}),
+    Case(ndl.prod, shapes=[(3, 4)], numpy=np_prod, kwargs={"axes": 1}, low=0.5, high=1.5),
+    Case(ndl.prod, shapes=[(2, 3, 4)], numpy=np_prod, kwargs={"axes": (0, 2), "keepdims": True}),
+    Case(ndl.prod, shapes=[(4, 3)], numpy=np_prod, make_inputs=_with_zeros, kwargs={"axes": 1}, name="prod_zeros"),
+    Case(ndl.prod, shapes=[(4, 3)], numpy=np_prod, make_inputs=_with_zeros, name="prod_zeros_all_axes"),
+    Case(ndl.all, shapes=[(3, 4)], numpy=lambda a, dim: np.all(a, dim), kwargs={"dim": 1}, order=0,
+         make_inputs=_bools),
+    Case(ndl.any, shapes=[(3, 4)], numpy=lambda a: np.any(a), order=0, make_inputs=_bools),
+    Case(ndl.any, shapes=[(3, 4)], numpy=lambda a, axis, keepdims: np.any(a, axis, keepdims=keepdims),
+         kwargs={"axis": 0, "keepdims": True}, order=0, make_inputs=lambda rng: [rng.uniform(-1, 1, (3, 4)) > 0.9]),
+    Case(ndl.logsoftmax, shapes=[(2, 3, 4)], numpy=lambda a, dim: np.log(np_softmax(a.astype(np.float64), dim)),
+         kwargs={"dim": 1}, name="logsoftmax_dim_1"),
 ]
 
 
@@ -249,3 +297,146 @@ def test_logsumexp_of_a_slice_holding_inf_is_inf_with_finite_weights():
     expected_row = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
     np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0.0, 0.5], expected_row])
 
+
+
+# ---- min, argmax/argmin, all/any ------------------------------------------------------------------
+
+
+def test_min_splits_the_adjoint_evenly_among_tied_minima():
+    x = ndl.Tensor(np.float32([[1, 0, 0], [2, 2, 2], [0, -5, 1]]))
+    (g,) = ndl.autograd.grad(ndl.min(x, dim=1), [x])
+    np.testing.assert_allclose(g.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3], [0, 1, 0]], rtol=1e-7)
+
+
+def test_argmax_and_argmin_return_int64_first_indices_and_record_no_graph():
+    x = ndl.Tensor(np.float32([[1, 4, 4], [4, 0, 0]]))
+    assert ndl.argmax(x).numpy() == 1 and ndl.argmax(x).dtype == np.int64  # flattened, first of ties
+    np.testing.assert_array_equal(ndl.argmax(x, dim=1).numpy(), [1, 0])
+    np.testing.assert_array_equal(ndl.argmin(x, axis=1, keepdim=True).numpy(), [[0], [1]])
+    assert ndl.argmax(x, keepdims=True).shape == (1, 1)
+    assert not ndl.argmax(x, 0).requires_grad and ndl.argmax(x, 0).is_leaf()
+    with pytest.raises(TypeError, match=r"^argmax: takes one axis \(an int\) or None, got \(0, 1\)"):
+        ndl.argmax(x, (0, 1))
+    with pytest.raises(ValueError, match=r"^argmin: cannot reduce shape \(0, 3\) over an empty axis"):
+        ndl.argmin(ndl.Tensor(np.ones((0, 3), np.float32)), 0)
+
+
+def test_all_and_any_reduce_to_bools_and_record_no_graph():
+    x = ndl.Tensor(np.float32([[1, 0.5, 0], [2, 3, 4]]))
+    np.testing.assert_array_equal(ndl.all(x, dim=1).numpy(), [False, True])
+    assert ndl.any(x).dtype == np.bool_ and ndl.any(x).numpy() and not ndl.all(x).numpy()
+    assert ndl.all(ndl.Tensor(np.ones((0,), np.float32))).numpy()  # empty: True, as in PyTorch
+    assert not ndl.all(x).requires_grad
+
+
+# ---- var and std ----------------------------------------------------------------------------------
+
+
+def test_var_and_std_default_to_the_sample_correction_and_take_numpys_and_pytorchs_spellings():
+    a = np.float32([[1, 2, 4], [0, 0, 3]])
+    x = ndl.Tensor(a)
+    np.testing.assert_allclose(ndl.var(x).numpy(), np.var(a, ddof=1), rtol=1e-6)
+    np.testing.assert_allclose(ndl.var(x, 1, unbiased=False).numpy(), np.var(a, 1), rtol=1e-6)
+    np.testing.assert_allclose(ndl.var(x, dim=0, correction=0).numpy(), np.var(a, 0), rtol=1e-6)
+    np.testing.assert_allclose(ndl.std(x, axis=1, ddof=2, keepdim=True).numpy(),
+                               np.std(a, 1, ddof=2, keepdims=True), rtol=1e-6)
+    with pytest.raises(TypeError, match="^var: pass one of correction=, unbiased= and ddof=, got correction and ddof"):
+        ndl.var(x, correction=0, ddof=1)
+    with pytest.raises(TypeError, match="^std: unbiased must be a bool"):
+        ndl.std(x, unbiased=1)
+
+
+def test_var_without_degrees_of_freedom_warns_and_gives_nan_as_pytorch_does():
+    x = ndl.Tensor(np.float32([3.0]))
+    with pytest.warns(RuntimeWarning, match=r"^var: 1 entries per result of \(1,\) with correction 1"):
+        with np.errstate(invalid="ignore"):
+            out = ndl.var(x)
+    assert np.isnan(out.numpy())
+
+
+def test_var_is_exact_for_a_large_mean():
+    a = np.float32([1e4 + 1, 1e4 + 2, 1e4 + 3])
+    assert ndl.var(ndl.Tensor(a)).numpy() == np.float32(1.0)  # the naive E[a²] − E[a]² loses it
+
+
+def test_std_of_a_constant_slice_has_gradient_zero_as_in_pytorch():
+    x = ndl.Tensor(np.float32([[2, 2, 2], [1, 2, 3]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ndl.std(x, 1)
+        (g,) = ndl.autograd.grad(out, [x])
+    np.testing.assert_allclose(out.numpy(), [0, 1], rtol=1e-6)
+    np.testing.assert_allclose(g.numpy(), [[0, 0, 0], [-0.5, 0, 0.5]], rtol=1e-6)
+
+
+# ---- prod with zeros ------------------------------------------------------------------------------
+
+
+def test_prod_gradient_at_one_zero_and_at_several_zeros():
+    x = ndl.Tensor(np.float32([[2, 3, 4], [2, 0, 4], [0, 3, 0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero anywhere
+        out = ndl.prod(x, 1)
+        (g,) = ndl.autograd.grad(out, [x])
+    np.testing.assert_array_equal(out.numpy(), [24, 0, 0])
+    np.testing.assert_array_equal(g.numpy(), [[12, 8, 6], [0, 8, 0], [0, 0, 0]])
+
+
+def test_prod_hessian_at_zeros_matches_the_product_of_the_others():
+    """∂²(Π a)/∂a_i∂a_k = Π_{j≠i,k} a_j for i ≠ k (0 on the diagonal), zeros included."""
+    a = np.array([0.0, 2.0, 0.0, 3.0])
+    hessian = ndl.func.hessian(lambda t: ndl.prod(t))(a).numpy()
+    expected = np.zeros((4, 4))
+    for i in range(4):
+        for k in range(4):
+            if i != k:
+                expected[i, k] = np.prod(np.delete(a, [i, k]))
+    np.testing.assert_array_equal(hessian, expected)
+
+
+# ---- the axis argument's spellings ----------------------------------------------------------------
+
+AXIS_FUNCTIONS = [ndl.summation, ndl.mean, ndl.max, ndl.min, ndl.var, ndl.std, ndl.prod, ndl.logsumexp,
+                  ndl.norm]
+
+
+@pytest.mark.parametrize("op", AXIS_FUNCTIONS, ids=lambda op: op.__name__)
+def test_dim_axis_and_keepdim_are_aliases_of_axes_and_keepdims(op):
+    x = ndl.Tensor(np.arange(1, 25, dtype=np.float32).reshape(2, 3, 4))
+    expected = op(x, axes=1, keepdims=True).numpy()
+    for kwargs in ({"dim": 1, "keepdim": True}, {"axis": 1, "keepdims": True}, {"axes": 1, "keepdim": True}):
+        np.testing.assert_array_equal(op(x, **kwargs).numpy(), expected, err_msg=str(kwargs))
+    if op is not ndl.norm:
+        np.testing.assert_array_equal(op(x, 1, keepdim=True).numpy(), expected)
+    name = op.__name__
+    with pytest.raises(TypeError, match=rf"^{name}: the axis is given twice, as axes and dim; pass one"):
+        op(x, axes=1, dim=1)
+    with pytest.raises(TypeError, match=rf"^{name}: the axis is given twice, as dim and axis; pass one"):
+        op(x, dim=1, axis=1)
+    with pytest.raises(TypeError, match=rf"^{name}: keepdims is given twice"):
+        op(x, dim=1, keepdims=True, keepdim=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'dims'"):
+        op(x, dims=1)
+
+
+def test_a_positional_axis_and_an_alias_clash():
+    x = ndl.Tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(TypeError, match=r"^summation: the axis is given twice, as axes \(positional\) and dim"):
+        ndl.summation(x, 1, dim=1)
+    with pytest.raises(TypeError, match=r"^stack: the axis is given twice, as axes \(positional\) and axis"):
+        ndl.stack([x, x], 0, axis=0)
+
+
+def test_functions_without_keepdims_reject_keepdim():
+    x = ndl.Tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'keepdim'"):
+        ndl.softmax(x, dim=1, keepdim=True)
+
+
+def test_the_course_signatures_still_work():
+    x = ndl.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    np.testing.assert_array_equal(ndl.summation(x, 1).numpy(), [3, 12])
+    np.testing.assert_array_equal(ndl.summation(x, axes=(0, 1)).numpy(), 15)
+    np.testing.assert_allclose(ndl.logsoftmax(x).numpy(), ndl.logsoftmax(x, dim=-1).numpy())
+    np.testing.assert_allclose(ndl.softmax(x, dim=0).numpy(), ndl.softmax(x, 0).numpy())
+    assert ndl.cat([x, x], dim=1).shape == (2, 6) and ndl.split(x, dim=1)[0].shape == (2,)
