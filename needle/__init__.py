@@ -5,7 +5,9 @@ from .device import all_devices, cpu, default_device
 from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F401,F403
 from . import init, nn, optim
-from .init import ones, ones_like, zeros, zeros_like
+from .init import (
+    arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like,
+)
 from .serialization import load, save
 from . import data, func, testing, viz
 
@@ -14,5 +16,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "TensorTuple", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "cpu", "default_device", "all_devices", "ones", "zeros", "ones_like", "zeros_like", "save", "load",
+    "tensor", "arange", "linspace", "eye", "full", "rand", "randn", "randint", "manual_seed",
     "autograd", "ops", "init", "nn", "optim", "data", "func", "testing", "viz", "anomaly",
 ] + ops.__all__

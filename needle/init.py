@@ -1,9 +1,10 @@
 """Tensor factories and weight initialisers.
 
-Every function returns a constant leaf Tensor, float32 and `requires_grad=False` unless asked
-otherwise. needle: randomness comes only from NumPy's global legacy RNG, one call per function with
-exactly the shape given, so seeding `np.random` reproduces the course's draws. The random draws are
-made in float64 and scaled before the cast to `dtype`, as the course does.
+Every function returns a constant leaf Tensor, `requires_grad=False` unless asked otherwise, and,
+as in PyTorch, float32 for floating data and int64 for integers unless `dtype` says otherwise.
+needle: randomness comes only from NumPy's global legacy RNG (`manual_seed` seeds it), one call per
+function with exactly the shape given, so seeding `np.random` reproduces the course's draws. The
+random draws are made in float64 and scaled before the cast to `dtype`, as the course does.
 """
 import math
 
@@ -13,7 +14,8 @@ from .autograd import Tensor
 from .device import cpu
 
 __all__ = [
-    "rand", "randn", "constant", "ones", "zeros", "randb", "one_hot", "zeros_like", "ones_like",
+    "rand", "randn", "randint", "constant", "ones", "zeros", "randb", "one_hot", "zeros_like", "ones_like",
+    "tensor", "arange", "linspace", "eye", "full", "manual_seed",
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
 ]
 
@@ -34,7 +36,87 @@ def _shape(function, shape):
 def _leaf(function, array, device, dtype, requires_grad):
     if device is not None and device != cpu():
         raise ValueError(f"{function}: unknown device {device!r}; needle runs on cpu()")
-    return Tensor.make_const(np.asarray(array, dtype=np.dtype(dtype)), requires_grad=requires_grad)
+    array = np.asarray(array, dtype=None if dtype is None else np.dtype(dtype))
+    if requires_grad and array.dtype.kind not in "fc":
+        raise TypeError(f"{function}: only floating-point tensors can require grad, got dtype {array.dtype}")
+    return Tensor.make_const(array, requires_grad=bool(requires_grad))
+
+
+def _default_dtype(array):
+    """PyTorch's defaults for inferred data: float32 for floats, int64 for integers, else as is."""
+    if array.dtype.kind == "f":
+        return np.float32
+    if array.dtype.kind in "iu":
+        return np.int64
+    return array.dtype
+
+
+def manual_seed(seed):
+    """Seed NumPy's global legacy RNG, which every random factory, initialiser and Dropout draws from."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: the seed must be an int, got {seed!r}")
+    np.random.seed(int(seed) % 2**32)  # PyTorch takes any int; NumPy wants [0, 2^32)
+
+
+def tensor(data, dtype=None, *, device=None, requires_grad=False):
+    """A new leaf holding a copy of `data` (PyTorch's factory; needle's `Tensor` defaults differ).
+
+    Lists and Python numbers give float32 or int64; arrays and Tensors keep their dtype.
+    `requires_grad` defaults to False, where the course's `Tensor(...)` defaults to True.
+    """
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    array = np.array(data)
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
+        dtype = _default_dtype(array)
+    return _leaf("tensor", array, device, dtype, requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """start, start + step, ... below `end` (one argument: 0 up to it); int64, or float32 if any
+    argument is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero, got start {start}, end {end}, step {step}")
+    values = np.arange(start, end, step)
+    return _leaf("arange", values, device, dtype or _default_dtype(values), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype="float32", device=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, both included."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    return _leaf("linspace", np.linspace(start, end, steps), device, dtype, requires_grad)
+
+
+def eye(n, m=None, *, dtype="float32", device=None, requires_grad=False):
+    """The n×m identity (m defaults to n): ones on the diagonal, zeros elsewhere."""
+    rows, cols = _shape("eye", (n, n if m is None else m))
+    return _leaf("eye", np.eye(rows, cols), device, dtype, requires_grad)
+
+
+def full(shape, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """Every entry `fill_value`; the dtype follows it (bool, int64 or float32) unless given."""
+    shape = _shape("full", (shape,))
+    value = np.asarray(fill_value)
+    if value.ndim:
+        raise ValueError(f"full: fill_value must be a scalar, got shape {value.shape}")
+    dtype = dtype or _default_dtype(value)
+    return _leaf("full", np.full(shape, fill_value, dtype=np.dtype(dtype)), device, dtype, requires_grad)
+
+
+def randint(low, high=None, size=(), *, dtype="int64", device=None, requires_grad=False):
+    """Integers uniform on [low, high) of shape `size`, one `np.random.randint` draw.
+
+    `randint(high, size)` (PyTorch) and `randint(high)` (NumPy) take low = 0.
+    """
+    if high is None or (isinstance(high, (tuple, list)) and size == ()):
+        low, high, size = 0, low, (() if high is None else high)
+    if not high > low:
+        raise ValueError(f"randint: the range [{low}, {high}) is empty")
+    shape = _shape("randint", (size,))
+    return _leaf("randint", np.random.randint(low, high, size=shape, dtype=np.int64), device, dtype, requires_grad)
 
 
 def rand(*shape, low=0.0, high=1.0, device=None, dtype="float32", requires_grad=False):
@@ -92,14 +174,14 @@ def one_hot(n, i, device=None, dtype="float32", requires_grad=False):
     return _leaf("one_hot", np.eye(n, dtype=np.dtype(dtype))[labels], device, dtype, requires_grad)
 
 
-def zeros_like(array, *, device=None, requires_grad=False):
-    """Zeros with the shape and dtype of the Tensor `array`."""
-    return zeros(*array.shape, dtype=array.dtype, device=device, requires_grad=requires_grad)
+def zeros_like(array, *, dtype=None, device=None, requires_grad=False):
+    """Zeros with the shape and dtype (unless `dtype` is given) of the Tensor or array `array`."""
+    return zeros(*array.shape, dtype=dtype or array.dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(array, *, device=None, requires_grad=False):
-    """Ones with the shape and dtype of the Tensor `array`."""
-    return ones(*array.shape, dtype=array.dtype, device=device, requires_grad=requires_grad)
+def ones_like(array, *, dtype=None, device=None, requires_grad=False):
+    """Ones with the shape and dtype (unless `dtype` is given) of the Tensor or array `array`."""
+    return ones(*array.shape, dtype=dtype or array.dtype, device=device, requires_grad=requires_grad)
 
 
 def xavier_uniform(fan_in, fan_out, gain=1.0, **kwargs):
