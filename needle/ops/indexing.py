@@ -166,6 +166,7 @@ class Flip(LinearOp):
         return flip(out_grad, self.axes)
 
 
+@axis_aliases
 def flip(a, axes=None):
     return Flip(axes)(a)
 

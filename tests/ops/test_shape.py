@@ -315,3 +315,15 @@ def test_repeat_and_expand_match_pytorch():
     a = np.float32([[1, 2, 3]])
     assert np.array_equal(ndl.repeat(ndl.Tensor(a), 2, 1, 2).numpy(), torch.tensor(a).repeat(2, 1, 2).numpy())
     assert np.array_equal(ndl.expand(ndl.Tensor(a), 2, -1).numpy(), torch.tensor(a).expand(2, -1).numpy())
+
+
+def test_axis_taking_functions_outside_the_reductions_take_dim_and_axis():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    x = ndl.Tensor(a)
+    assert ndl.stack([x, x], dim=2).shape == ndl.stack([x, x], axis=2).shape == (2, 3, 2)
+    assert ndl.concatenate([x, x], axis=1).shape == ndl.cat([x, x], dim=-1).shape == (2, 6)
+    assert len(ndl.split(x, dim=1)) == 3 and ndl.split(x, axis=0, sections=1)[0].shape == (1, 3)
+    np.testing.assert_array_equal(ndl.flip(x, dim=1).numpy(), a[:, ::-1])
+    np.testing.assert_array_equal(ndl.cumsum(x, axis=0).numpy(), np.cumsum(a, 0))
+    np.testing.assert_array_equal(ndl.gather(x, dim=1, index=np.array([[2], [0]])).numpy(), [[2], [3]])
+    assert ndl.unsqueeze(x, axis=0).shape == (1, 2, 3) and ndl.squeeze(x[None], dim=0).shape == (2, 3)
