@@ -87,3 +87,13 @@ def test_sequential_indexes_and_iterates_like_pytorchs():
     assert model[0] is first and model[-1] is second and len(model) == 2 and list(model) == [first, second]
     assert isinstance(model[1:], nn.Sequential) and model[1:].modules == [second]
     assert model.modules == [first, second]  # the course's list is still there
+
+
+def test_a_copied_or_pickled_sequential_lists_its_own_modules():
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone.modules()[0] is clone
+        assert clone.modules()[1] is clone.modules[0] and clone.modules[0] is not model.modules[0]
