@@ -1,4 +1,7 @@
 """ModuleList and ModuleDict: list and dict behaviour, and registration of what they hold."""
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -90,9 +93,6 @@ def test_sequential_indexes_and_iterates_like_pytorchs():
 
 
 def test_a_copied_or_pickled_sequential_lists_its_own_modules():
-    import copy
-    import pickle
-
     model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert clone.modules()[0] is clone
