@@ -440,3 +440,24 @@ def test_the_course_signatures_still_work():
     np.testing.assert_allclose(ndl.logsoftmax(x).numpy(), ndl.logsoftmax(x, dim=-1).numpy())
     np.testing.assert_allclose(ndl.softmax(x, dim=0).numpy(), ndl.softmax(x, 0).numpy())
     assert ndl.cat([x, x], dim=1).shape == (2, 6) and ndl.split(x, dim=1)[0].shape == (2,)
+
+
+def test_new_reductions_and_their_gradients_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.float32([[1, -2, 0, 4], [0.5, 3, 0, 0], [2, 2, -1, 1]])
+    calls = [
+        (lambda t: ndl.var(t, dim=1), lambda t: torch.var(t, dim=1)),
+        (lambda t: ndl.std(t, 0, unbiased=False), lambda t: torch.std(t, 0, unbiased=False)),
+        (lambda t: ndl.prod(t, dim=1), lambda t: torch.prod(t, dim=1)),
+        (lambda t: ndl.prod(t), lambda t: torch.prod(t)),
+        (lambda t: ndl.cumsum(t, dim=1), lambda t: torch.cumsum(t, dim=1)),
+        (lambda t: ndl.min(t, dim=1), lambda t: torch.amin(t, dim=1)),
+    ]
+    for ours, theirs in calls:
+        x, t = ndl.Tensor(a), torch.tensor(a, requires_grad=True)
+        out, expected = ours(x), theirs(t)
+        (out * out).sum().backward()
+        (expected * expected).sum().backward()
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(ndl.argmax(ndl.Tensor(a), 1).numpy(), torch.argmax(torch.tensor(a), 1).numpy())
