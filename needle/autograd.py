@@ -26,11 +26,13 @@ import needle
 
 from . import anomaly, modes
 from .anomaly import AnomalyError, creation_sites, detect_anomaly
-from .device import CPUDevice, cpu
+from .device import cpu
+from .tensor_methods import TensorMethods
 
 __all__ = [
     "Value", "Tensor", "TensorTuple", "SavedTensor", "Op", "TensorOp", "TensorTupleOp", "SavingOp",
-    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "find_topo_sort", "compute_gradient_of_variables", "grad",
+    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "as_tensor", "constant_data",
+    "find_topo_sort", "compute_gradient_of_variables", "grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "AnomalyError",
 ]
 
@@ -267,7 +269,7 @@ class Value:
     def make_const(cls, data, *, requires_grad=False):
         """A leaf holding `data` itself (no copy); only floating data may require grad."""
         if requires_grad and hasattr(data, "dtype"):
-            _leaf_requires_grad(f"{cls.__name__}.make_const", data, True)
+            leaf_requires_grad(f"{cls.__name__}.make_const", data, True)
         value = object.__new__(cls)
         value._set(None, (), data, requires_grad)
         return value
@@ -346,7 +348,7 @@ class TensorTuple(Value):
         return TensorTuple.make_const(self.cached_data)
 
 
-class Tensor(Value):
+class Tensor(TensorMethods, Value):
     """An n-dimensional array in the graph. `Tensor(array, dtype=None, requires_grad=True)`.
 
     The data is copied (`from_numpy` and `detach` share storage instead). Only floating-point
@@ -359,13 +361,13 @@ class Tensor(Value):
         if device is not None and device != cpu():
             raise ValueError(f"Tensor: unknown device {device!r}; needle runs on cpu()")
         data = _array_from(array, dtype)
-        self._init(None, (), cached_data=data, requires_grad=_leaf_requires_grad("Tensor", data, requires_grad))
+        self._init(None, (), cached_data=data, requires_grad=leaf_requires_grad("Tensor", data, requires_grad))
 
     @staticmethod
     def from_numpy(array, *, requires_grad=False):
         """A leaf over `array` itself, no copy."""
         array = np.asarray(array)
-        return Tensor.make_const(array, requires_grad=_leaf_requires_grad("from_numpy", array, requires_grad))
+        return Tensor.make_const(array, requires_grad=leaf_requires_grad("from_numpy", array, requires_grad))
 
     # ---- data and metadata -------------------------------------------------------------------
 
@@ -579,323 +581,6 @@ class Tensor(Value):
             "or pass t.numpy() for a plain array"
         )
 
-    # ---- in-place writes ---------------------------------------------------------------------
-    # Safe where no recorded graph can read the old values: a leaf that does not require grad, or
-    # any leaf under no_grad() (an optimizer step). A leaf that requires grad refuses with grad
-    # mode on, as in PyTorch. A recorded result (or a write of a value that requires grad) is
-    # recorded: the tensor keeps its identity and becomes the op's node over its old self.
-    # Every write bumps the version, so graphs recorded before it refuse a second backward.
-
-    def __iadd__(self, other):
-        return self._update("+=", np.add, Tensor.__add__, other)
-
-    def __isub__(self, other):
-        return self._update("-=", np.subtract, Tensor.__sub__, other)
-
-    def __imul__(self, other):
-        return self._update("*=", np.multiply, Tensor.__mul__, other)
-
-    def __itruediv__(self, other):
-        return self._update("/=", np.true_divide, Tensor.__truediv__, other)
-
-    def zero_(self):
-        return self._assign("zero_", 0)
-
-    def fill_(self, value):
-        """Every entry set to `value`, a number or a one-element Tensor."""
-        if np.size(value.cached_data if isinstance(value, Value) else value) != 1:
-            raise ValueError(f"fill_: expected a number or a one-element tensor, got shape {np.shape(value)}")
-        return self._assign("fill_", value.reshape(()) if isinstance(value, Tensor) else value)
-
-    def copy_(self, src):
-        """The entries of `src` (broadcast to this shape, converted to this dtype) written here."""
-        return self._assign("copy_", src)
-
-    def requires_grad_(self, requires_grad=True):
-        """Set whether this leaf takes part in differentiation (floating dtypes only)."""
-        if self.op is not None and not requires_grad:
-            raise RuntimeError(
-                f"requires_grad_: only a leaf's flag can change; this tensor is the result of a recorded "
-                f"{type(self.op).__name__}: use detach() for a copy outside the graph"
-            )
-        self.requires_grad = _leaf_requires_grad("requires_grad_", self.cached_data, requires_grad)
-        return self
-
-    def _update(self, name, ufunc, operator, other):
-        """`self name other` with `ufunc` writing in place, or recorded with the out-of-place `operator`."""
-        if self._records(name, other):
-            return self._rebuilt(name, lambda old: operator(old, other))
-        data = self.cached_data
-        value = other.cached_data if isinstance(other, Value) else constant_data(name, other)
-        weak = type(other) if type(other) in (int, float) else np.result_type(value)  # numbers are weak
-        result_dtype = ufunc.resolve_dtypes((data.dtype, weak, None))[-1]
-        if not np.can_cast(result_dtype, data.dtype, "same_kind"):
-            raise RuntimeError(
-                f"{name}: the result type {result_dtype} can't be cast to the tensor's dtype {data.dtype}; "
-                f"convert the tensor first (t = t.to({str(result_dtype)!r}))"
-            )
-        self._fits(name, value)
-        return self._written(name, lambda out: ufunc(out, value, out=out, casting="same_kind"))
-
-    def _assign(self, name, src):
-        """`src` broadcast and converted into this tensor: written in place, or recorded."""
-        if self._records(name, src):
-            return self._rebuilt(name, lambda old: needle.ops.broadcast_to(src, self.shape))
-        value = src.cached_data if isinstance(src, Value) else constant_data(name, src)
-        self._fits(name, value)
-        return self._written(name, lambda out: np.copyto(out, value, casting="unsafe"))
-
-    def _records(self, name, other):
-        """Whether a write of `other` must be recorded; raises where the write is unsafe."""
-        grad_enabled = _modes.grad_enabled
-        if self.op is not None:
-            if grad_enabled:
-                return True
-            raise RuntimeError(
-                f"{name}: this tensor is the result of a recorded {type(self.op).__name__}; a write under "
-                "no_grad() would cut it from its graph: detach() it first, or write outside no_grad()"
-            )
-        if self.requires_grad and grad_enabled:
-            raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is used in an in-place "
-                "operation; update it inside `with ndl.no_grad():` (an optimizer step), or use an "
-                "out-of-place op (w = w - ...) for a new tensor"
-            )
-        return grad_enabled and isinstance(other, Value) and other.requires_grad
-
-    def _fits(self, name, value):
-        shape = np.shape(value)
-        try:
-            fits = np.broadcast_shapes(shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"{name}: a value of shape {shape} does not broadcast to the tensor's shape {self.shape}")
-
-    def _written(self, name, write):
-        """Run `write(array)` on this tensor's storage and bump its version."""
-        data = self.cached_data
-        if type(data) is not np.ndarray:  # a 0-d op result, kept as an immutable NumPy scalar
-            data = self.cached_data = np.array(data)
-        elif not data.flags.writeable:
-            raise RuntimeError(f"{name}: the tensor's storage (shape {self.shape}) is read-only; write to a clone()")
-        write(data)
-        self.bump_version()
-        return self
-
-    def _rebuilt(self, name, build):
-        """Make this tensor the node `build(old)`, where `old` is a node taking over its current
-        op, inputs and data: the write is recorded and the tensor keeps its identity."""
-        old = object.__new__(type(self))
-        old._set(self.op, self.inputs, self.cached_data, self.requires_grad)
-        if self.saved is not None:
-            old.saved = self.saved
-        result = build(old)
-        if result.shape != self.shape:
-            raise ValueError(f"{name}: the result's shape {result.shape} differs from the tensor's {self.shape}")
-        if result.dtype != self.dtype:
-            result = needle.ops.cast(result, self.dtype)
-        self.cached_data, self.requires_grad = result.cached_data, result.requires_grad
-        self.bump_version()
-        self.op, self.inputs = result.op, result.inputs
-        if isinstance(self, SavedTensor):
-            self.saved = result.saved
-        return self
-
-    # ---- methods -----------------------------------------------------------------------------
-    # Each forwards its arguments to the op function of its name, which takes PyTorch's `dim=` and
-    # NumPy's `axis=` beside `axes=` (and `keepdim=` beside `keepdims=`), positionally too.
-
-    def sum(self, *args, **kwargs):
-        return needle.ops.summation(self, *args, **kwargs)
-
-    def mean(self, *args, **kwargs):
-        return needle.ops.mean(self, *args, **kwargs)
-
-    def max(self, *args, **kwargs):
-        return needle.ops.max(self, *args, **kwargs)
-
-    def min(self, *args, **kwargs):
-        return needle.ops.min(self, *args, **kwargs)
-
-    def argmax(self, *args, **kwargs):
-        return needle.ops.argmax(self, *args, **kwargs)
-
-    def argmin(self, *args, **kwargs):
-        return needle.ops.argmin(self, *args, **kwargs)
-
-    def var(self, *args, **kwargs):
-        return needle.ops.var(self, *args, **kwargs)
-
-    def std(self, *args, **kwargs):
-        return needle.ops.std(self, *args, **kwargs)
-
-    def norm(self, *args, **kwargs):
-        return needle.ops.norm(self, *args, **kwargs)
-
-    def prod(self, *args, **kwargs):
-        return needle.ops.prod(self, *args, **kwargs)
-
-    def cumsum(self, *args, **kwargs):
-        return needle.ops.cumsum(self, *args, **kwargs)
-
-    def all(self, *args, **kwargs):
-        return needle.ops.all(self, *args, **kwargs)
-
-    def any(self, *args, **kwargs):
-        return needle.ops.any(self, *args, **kwargs)
-
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        return needle.ops.reshape(self, tuple(shape))
-
-    view = reshape
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return needle.ops.flatten(self, start_dim, end_dim)
-
-    def unsqueeze(self, *args, **kwargs):
-        return needle.ops.unsqueeze(self, *args, **kwargs)
-
-    def squeeze(self, *args, **kwargs):
-        return needle.ops.squeeze(self, *args, **kwargs)
-
-    def broadcast_to(self, shape):
-        return needle.ops.broadcast_to(self, shape)
-
-    def expand(self, *sizes):
-        return needle.ops.expand(self, *sizes)
-
-    def repeat(self, *sizes):
-        return needle.ops.repeat(self, *sizes)
-
-    def transpose(self, *dims, axes=None):
-        """Two axes swapped: `transpose(0, 1)` as in PyTorch, `transpose((0, 1))` or `transpose()`
-        (the last two) as in the course."""
-        if len(dims) > 2 or (dims and axes is not None):
-            raise TypeError(f"transpose: expected two axes, one pair or none, got {dims}" + (f" and axes={axes}" if axes is not None else ""))
-        if len(dims) == 2:
-            axes = dims
-        elif dims:
-            axes = dims[0]
-        return needle.ops.transpose(self, axes)
-
-    def permute(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = axes[0]
-        return needle.ops.permute(self, tuple(axes))
-
-    @property
-    def T(self):
-        """All axes reversed (for 2-D, the matrix transpose)."""
-        return needle.ops.permute(self, tuple(range(self.ndim))[::-1])
-
-    @property
-    def mT(self):
-        """The last two axes swapped (a batch of matrices transposed)."""
-        return needle.ops.transpose(self)
-
-    def size(self, dim=None):
-        """The shape, or the size of axis `dim`."""
-        if dim is None:
-            return self.shape
-        if not -self.ndim <= dim < self.ndim:
-            raise IndexError(f"size: dim {dim} is out of range for a tensor of shape {self.shape}")
-        return self.shape[dim]
-
-    def numel(self):
-        return int(self.cached_data.size)
-
-    def dim(self):
-        return self.ndim
-
-    def matmul(self, other):
-        return needle.ops.matmul(self, other)
-
-    def gather(self, dim, index):
-        return needle.ops.gather(self, dim, index)
-
-    def masked_fill(self, mask, value):
-        return needle.ops.masked_fill(self, mask, value)
-
-    def clamp(self, min=None, max=None):  # noqa: A002  (PyTorch's names for the bounds)
-        return needle.ops.clamp(self, min, max)
-
-    clip = clamp
-
-    def pow(self, exponent):
-        return self ** exponent
-
-    def neg(self):
-        return needle.ops.negate(self)
-
-    def exp(self):
-        return needle.ops.exp(self)
-
-    def log(self):
-        return needle.ops.log(self)
-
-    def sin(self):
-        return needle.ops.sin(self)
-
-    def cos(self):
-        return needle.ops.cos(self)
-
-    def relu(self):
-        return needle.ops.relu(self)
-
-    def tanh(self):
-        return needle.ops.tanh(self)
-
-    def sigmoid(self):
-        return needle.ops.sigmoid(self)
-
-    def sqrt(self):
-        return needle.ops.sqrt(self)
-
-    def abs(self):
-        return needle.ops.abs(self)
-
-    # ---- copies and conversions --------------------------------------------------------------
-
-    def clone(self):
-        """A recorded copy: new storage, and the gradient flows back unchanged."""
-        return needle.ops.cast(self, self.dtype)
-
-    def tolist(self):
-        return self.cached_data.tolist()
-
-    def to(self, *args, dtype=None, device=None):
-        """This tensor in `dtype` (a recorded cast; itself when the dtype already matches).
-
-        Positional arguments may be a dtype, a device (`"cpu"` or `ndl.cpu()`, the only one) or a
-        Tensor, whose dtype is taken."""
-        for arg in args:
-            if isinstance(arg, CPUDevice) or arg == "cpu":
-                device = arg
-            elif dtype is None:
-                dtype = arg.dtype if isinstance(arg, Tensor) else arg
-            else:
-                raise TypeError(f"to: the dtype is given twice, as {dtype!r} and {arg!r}")
-        if device is not None and device != "cpu" and device != cpu():
-            raise ValueError(f"to: unknown device {device!r}; needle runs on cpu()")
-        if dtype is None or np.dtype(dtype) == self.dtype:
-            return self
-        return needle.ops.cast(self, dtype)
-
-    def type_as(self, other):
-        return self.to(other.dtype)
-
-    def float(self):
-        return self.to("float32")
-
-    def double(self):
-        return self.to("float64")
-
-    def long(self):
-        return self.to("int64")
-
 
 class SavedTensor(Tensor):
     """A SavingOp's node: a Tensor that also keeps `saved`, what the op's rules reuse."""
@@ -952,13 +637,28 @@ _NEEDLE_NAMES = {"absolute": "abs", "negative": "negate", "true_divide": "divide
 
 
 def _array_from(array, dtype):
-    """An owned ndarray (a copy) from a list, scalar, array or Tensor; `dtype` None keeps NumPy's."""
+    """An owned ndarray (a copy) from a list, scalar, array or Tensor; `dtype` None keeps NumPy's.
+
+    Only numbers and bools: objects, strings and bytes are refused (ops could not compute on them).
+    """
     if isinstance(array, Value):
         array = array.cached_data
-    return np.array(array, dtype=None if dtype is None else np.dtype(dtype))
+    data = np.array(array, dtype=None if dtype is None else np.dtype(dtype))
+    if data.dtype.kind not in "biufc":
+        raise TypeError(f"Tensor: expected numbers, got {_described(array)} (a {data.dtype} array)")
+    return data
 
 
-def _leaf_requires_grad(name, data, requires_grad):
+def as_tensor(name, x, *others):
+    """`x` if it is a graph node, else a constant Tensor of what it stands for (`constant_data`),
+    numbers taking the dtype of the `others` that are Tensors. For op functions that need an
+    argument's shape before they build their op."""
+    if isinstance(x, Value):
+        return x
+    return Tensor.make_const(constant_data(name, x, [o.cached_data.dtype for o in others if isinstance(o, Tensor)]))
+
+
+def leaf_requires_grad(name, data, requires_grad):
     """The leaf's `requires_grad`: None means True for floating data, False otherwise."""
     differentiable = data.dtype.kind in "fc"
     if requires_grad is None:

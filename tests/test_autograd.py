@@ -631,3 +631,9 @@ def test_make_const_refuses_to_make_an_integer_leaf_that_requires_grad(dtype):
         Tensor.make_const(np.zeros(2, dtype=dtype), requires_grad=True)
     with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
         ndl.init.ones(2, dtype=dtype, requires_grad=True)
+
+
+@pytest.mark.parametrize("data, described", [(None, "NoneType"), ({"a": 1}, "dict"), (np.array(["a"]), "ndarray of dtype <U1")])
+def test_the_constructor_refuses_data_that_is_not_numbers(data, described):
+    with pytest.raises(TypeError, match=f"Tensor: expected numbers, got {described}"):
+        Tensor(data)

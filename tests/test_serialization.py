@@ -1,6 +1,5 @@
 """ndl.save / ndl.load: bit-exact round trips, atomic writes, stale temporaries, and clear errors for
 bad files and ill-typed manifests."""
-import json
 import os
 import pickle
 import subprocess
@@ -53,6 +52,7 @@ def test_arrays_round_trip_bit_for_bit(name, tmp_path):
        as_tensor=st.booleans())
 def test_any_plain_array_round_trips_bit_for_bit(array, as_tensor, tmp_path_factory):
     path = tmp_path_factory.mktemp("hypothesis") / "a.npz"
+    as_tensor = as_tensor and array.dtype.kind in "biufc"  # Tensors hold numbers and bools
     ndl.save([ndl.Tensor(array) if as_tensor else array], path)
     (loaded,) = ndl.load(path)
     assert_same_bits(loaded.numpy() if as_tensor else loaded, array)
@@ -157,7 +157,7 @@ def test_a_failed_write_keeps_the_old_file_and_cleans_up(failing, tmp_path, monk
         ({"x": np.array([object()])}, r"save: obj\['x'\] is an array of Python objects"),
         ([1, lambda: 0], r"save: obj\[1\] is a function"),
         ({"x": np.zeros(2, dtype="V4")}, r"save: obj\['x'\] has dtype \|V4; checkpoints hold"),
-        ({"t": ndl.Tensor(np.array(["a"]))}, r"save: obj\['t'\] is a Tensor of <U1; Tensors hold numbers"),
+        ({"t": ndl.Tensor.make_const(np.array(["a"]))}, r"save: obj\['t'\] is a Tensor of <U1; Tensors hold numbers"),
     ],
 )
 def test_unsupported_values_raise_before_any_file_is_made(obj, message, tmp_path):

@@ -1,6 +1,8 @@
 """Layers without normalisation: affine maps, activations, containers and dropout."""
 import math
 
+import numpy as np
+
 from .. import init
 from . import functional as F
 from .module import Module, Parameter
@@ -26,6 +28,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype="float32"):
         super().__init__()
+        for name, size in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                raise ValueError(f"Linear: {name} must be a positive integer, got {size!r}")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(
@@ -144,8 +149,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: invalid probability p={p!r}; must be in [0, 1]")
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: invalid probability p={p!r}; must be a number in [0, 1]")
         self.p = p
 
     def forward(self, x):

@@ -6,7 +6,7 @@ derivatives are 0. Comparisons return bool masks and record no graph (`different
 """
 import numpy as np
 
-from ..autograd import Tensor, TensorOp
+from ..autograd import Tensor, TensorOp, as_tensor
 from .elementwise import ElementwiseFunction, python_scalar
 from .broadcast import sum_to_shape
 
@@ -98,11 +98,7 @@ def where(condition, a, b):
         condition = Tensor.make_const(np.asarray(condition))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError("where: a or b must be a Tensor")
-    if not isinstance(a, Tensor):
-        a = Tensor.make_const(np.asarray(python_scalar("where", a), dtype=b.dtype))
-    if not isinstance(b, Tensor):
-        b = Tensor.make_const(np.asarray(python_scalar("where", b), dtype=a.dtype))
-    return Where()(condition, a, b)
+    return Where()(condition, as_tensor("where", a, b), as_tensor("where", b, a))
 
 
 class Clip(ElementwiseFunction):
@@ -159,8 +155,9 @@ class _Comparison(TensorOp):
 
 
 def _compare(op_class, a, b):
-    if isinstance(b, Tensor):
-        return op_class()(a, b)
+    """a against b: a Tensor or array `b` makes an elementwise node, a number a scalar node."""
+    if isinstance(b, Tensor) or np.size(b) != 1:
+        return op_class()(a, as_tensor(op_class.__name__.lower(), b, a))
     return op_class(b)(a)
 
 

@@ -2,7 +2,7 @@
 vector norms."""
 import numpy as np
 
-from ..autograd import MultilinearOp, Tensor, TensorOp
+from ..autograd import MultilinearOp, Tensor, TensorOp, as_tensor
 from .axes import axis_aliases
 from .broadcast import check_nonempty, expand_reduced, normalize_axes, sum_to_shape, summation
 from .comparison import where
@@ -94,6 +94,7 @@ def weight_gradient(x, out_grad):
 
 def matmul(a, b):
     """a @ b with NumPy semantics; a 1-D operand is a vector (a row on the left, a column on the right)."""
+    a, b = as_tensor("matmul", a, b), as_tensor("matmul", b, a)
     if a.ndim >= 2 and b.ndim >= 2:
         return MatMul()(a, b)
     problem = _shape_problem(a.shape, b.shape)

@@ -171,6 +171,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                if p.grad.shape != p.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: a parameter of shape {p.shape} has a gradient of "
+                        f"shape {p.grad.shape}"
+                    )
                 param = p.cached_data
                 if type(param) is not np.ndarray or not param.flags.writeable:  # a scalar, read-only
                     param = p.cached_data = np.array(param)
@@ -297,7 +302,11 @@ class Optimizer:
     def _checked_state(self, owner, entries):
         """{state name: {parameter: detached Tensor}} from the saved {index: {name: array}}."""
         restored = {name: {} for name in self.state_names}
+        if not isinstance(entries, dict):
+            raise ValueError(f"{owner}: state must be a dict {{parameter index: {{name: array}}}}, got a {type(entries).__name__}")
         for index, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise ValueError(f"{owner}: the state of parameter {index!r} must be a dict, got a {type(entry).__name__}")
             if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.params):
                 raise ValueError(f"{owner}: parameter index {index!r} out of range for {len(self.params)}")
             p = self.params[index]

@@ -56,7 +56,16 @@ class LRScheduler:
         self._set(self._last_lr)
 
     def _apply(self):
-        self._set([self.lr_at(self.last_epoch, base) for base in self.base_lrs])
+        try:
+            rates = [float(self.lr_at(self.last_epoch, base)) for base in self.base_lrs]
+        except OverflowError:
+            rates = [math.inf]
+        if not all(math.isfinite(lr) for lr in rates):
+            raise ValueError(
+                f"{type(self).__name__}: the learning rate at step {self.last_epoch} is not finite "
+                f"(from base rates {self.base_lrs}); the schedule has grown past what a float holds"
+            )
+        self._set(rates)
 
     def _set(self, rates):
         self._last_lr = list(rates)
@@ -69,13 +78,17 @@ def _require(owner, name, value, holds, rule):
         raise ValueError(f"{owner}: invalid {name} {value!r}: {rule}")
 
 
+def _positive_finite(value):
+    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) and 0 < value < math.inf
+
+
 class StepLR(LRScheduler):
     """lr = base_lr · gamma^⌊step / step_size⌋."""
 
     def __init__(self, optimizer, step_size, gamma=0.1):
         _require("StepLR", "step_size", step_size,
                  isinstance(step_size, int) and step_size > 0, "must be a positive integer")
-        _require("StepLR", "gamma", gamma, gamma > 0, "must be > 0")
+        _require("StepLR", "gamma", gamma, _positive_finite(gamma), "must be finite and > 0")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer)
@@ -88,7 +101,7 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr · gamma^step: the rate shrinks by `gamma` at every step."""
 
     def __init__(self, optimizer, gamma):
-        _require("ExponentialLR", "gamma", gamma, gamma > 0, "must be > 0")
+        _require("ExponentialLR", "gamma", gamma, _positive_finite(gamma), "must be finite and > 0")
         self.gamma = gamma
         super().__init__(optimizer)
 

@@ -2,7 +2,6 @@
 files are looked for, and the real test set."""
 import gzip
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -161,10 +161,16 @@ def test_dropout_extremes():
     assert rng_state() != state  # the draw is made even for p = 1
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.5])
-def test_dropout_rejects_probabilities_outside_zero_one(p):
-    with pytest.raises(ValueError, match=f"Dropout: invalid probability p={p}"):
+@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", None, True])
+def test_dropout_rejects_probabilities_outside_zero_one_and_non_numbers(p):
+    with pytest.raises(ValueError, match=f"Dropout: invalid probability p={p!r}"):
         nn.Dropout(p)
+
+
+@pytest.mark.parametrize("sizes", [(-1, 2), (3, 0), (2.5, 2), (True, 2)])
+def test_linear_rejects_sizes_that_are_not_positive_integers(sizes):
+    with pytest.raises(ValueError, match=r"Linear: (in|out)_features must be a positive integer"):
+        nn.Linear(*sizes)
 
 
 def test_linear_matches_torch_forward_and_gradients():

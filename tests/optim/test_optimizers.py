@@ -370,3 +370,20 @@ def test_a_state_dict_saved_before_parameter_groups_still_loads():
     two_groups = optim.Adam([{"params": [p]}, {"params": [nn.Parameter(np.ones(1, dtype=np.float32))]}])
     with pytest.raises(ValueError, match="saved before parameter groups.*has 2 groups"):
         two_groups.load_state_dict(old)
+
+
+def test_a_gradient_of_another_shape_is_refused_not_broadcast():
+    p = nn.Parameter(np.ones((2, 2), dtype=np.float32))
+    p.grad = ndl.Tensor(np.ones((1, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"SGD.step: a parameter of shape \(2, 2\) has a gradient of shape \(1, 2\)"):
+        optim.SGD([p], lr=1.0).step()
+    np.testing.assert_array_equal(p.numpy(), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("state", [[1], {0: [1]}])
+def test_load_state_dict_refuses_state_that_is_not_a_dict_naming_it(state):
+    opt = optim.SGD([nn.Parameter(np.ones(2))])
+    saved = {"hyperparameters": {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.0}, "t": 0, "state": state}
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: (state|the state of parameter 0) must be a dict"):
+        opt.load_state_dict(saved)
+

@@ -60,7 +60,7 @@ def test_the_optimizer_steps_with_the_scheduled_rate():
     [
         (lambda o: optim.StepLR(o, step_size=0), "StepLR: invalid step_size 0"),
         (lambda o: optim.StepLR(o, step_size=2, gamma=0.0), "StepLR: invalid gamma 0.0"),
-        (lambda o: optim.ExponentialLR(o, gamma=-0.5), "ExponentialLR: invalid gamma -0.5: must be > 0"),
+        (lambda o: optim.ExponentialLR(o, gamma=-0.5), "ExponentialLR: invalid gamma -0.5: must be finite and > 0"),
         (lambda o: optim.CosineAnnealingLR(o, T_max=2.5), "CosineAnnealingLR: invalid T_max 2.5"),
         (lambda o: optim.CosineAnnealingLR(o, T_max=3, eta_min=-1.0), "invalid eta_min -1.0"),
         (lambda o: optim.LinearLR(o, start_factor=0.0),
@@ -212,3 +212,23 @@ def test_reduce_on_plateau_matches_torch(mode, threshold_mode):
 def test_bad_one_cycle_and_plateau_arguments_are_rejected(make, message):
     with pytest.raises(ValueError, match=message):
         make(make_optimizer())
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: optim.ExponentialLR(opt, gamma=float("inf")),
+    lambda opt: optim.StepLR(opt, step_size=1, gamma=float("inf")),
+    lambda opt: optim.ExponentialLR(opt, gamma=float("nan")),
+])
+def test_an_infinite_or_nan_gamma_is_refused(make):
+    with pytest.raises(ValueError, match="invalid gamma .*: must be finite and > 0"):
+        make(optim.SGD([nn.Parameter(np.ones(2))], lr=0.1))
+
+
+def test_a_schedule_that_outgrows_a_float_raises_instead_of_setting_an_infinite_rate():
+    opt = optim.SGD([nn.Parameter(np.ones(2))], lr=0.1)
+    scheduler = optim.ExponentialLR(opt, gamma=10.0)
+    with pytest.raises(ValueError, match=r"ExponentialLR: the learning rate at step \d+ is not finite"):
+        for _ in range(400):
+            scheduler.step()
+    assert np.isfinite(opt.lr)
+
