@@ -53,6 +53,16 @@ class Module:
     def __init__(self):
         self.training = True
 
+    def __setattr__(self, name, value):
+        # A Parameter is replaced by a Tensor (a Parameter, or a plain Tensor to differentiate the
+        # layer as a function of it) or None, never silently by an array or a number.
+        if isinstance(vars(self).get(name), Parameter) and value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign a {type(value).__name__} as parameter {name!r} "
+                "(a Parameter or None expected; to change its values use `.data = ...`)"
+            )
+        super().__setattr__(name, value)
+
     def __call__(self, *args, **kwargs):
         # NumPy arrays are taken as constants, so layers may read `.shape` and `.ndim` as on a Tensor.
         args = tuple(Tensor.make_const(a) if isinstance(a, np.ndarray) else a for a in args)

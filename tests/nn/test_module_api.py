@@ -132,3 +132,14 @@ def test_module_methods_reject_unknown_keywords():
         nn.Linear(2, 2).load_state_dict({}, stric=False)
     with pytest.raises(TypeError):
         nn.Linear(2, 2, biass=False)
+
+
+@pytest.mark.parametrize("value", [np.ones((3, 2), dtype=np.float32), 1.0, [[1.0, 2.0]] * 3])
+def test_a_parameter_cannot_be_replaced_by_an_array_or_a_number(value):
+    layer = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match=r"Linear: cannot assign a (ndarray|float|list) as parameter 'weight'"):
+        layer.weight = value
+    assert isinstance(layer.weight, nn.Parameter) and len(layer.parameters()) == 2
+    layer.weight = nn.Parameter(np.zeros((3, 2), dtype=np.float32))  # a Parameter is fine
+    layer.bias = None
+    assert len(layer.parameters()) == 1
