@@ -76,10 +76,10 @@ class DataLoader:
 
 def _batch_tensors(value, size, source, hint):
     """`value`'s arrays as constant Tensors over the same data, in its structure (tuples, dicts)."""
+    if isinstance(value, (tuple, list)):  # before Mapping: an abstract-class check costs more
+        return tuple(_batch_tensors(part, size, source, hint) for part in value)
     if isinstance(value, collections.abc.Mapping):
         return {key: _batch_tensors(part, size, source, hint) for key, part in value.items()}
-    if isinstance(value, (tuple, list)):
-        return tuple(_batch_tensors(part, size, source, hint) for part in value)
     is_array = isinstance(value, (np.ndarray, Tensor))
     if is_array and value.shape[:1] == (size,):
         # Batches are inputs, not parameters: constant leaves over the indexed arrays, no copy.

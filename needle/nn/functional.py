@@ -182,9 +182,10 @@ def _affine(normed, weight, bias):
 # ---- losses ----------------------------------------------------------------------------------
 
 
-def class_indices(name, logits, target):
+def class_indices(name, logits, target, check_range=True):
     """`target` as a constant integer Tensor of labels (N,) for logits (N, C); floats holding whole
-    numbers are accepted (the course's SoftmaxLoss takes them)."""
+    numbers are accepted (the course's SoftmaxLoss takes them). `check_range`: refuse labels outside
+    [0, C) (the fused loss checks them itself)."""
     labels = target.cached_data if isinstance(target, Tensor) else np.asarray(target)
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
         raise ValueError(
@@ -195,7 +196,7 @@ def class_indices(name, logits, target):
             raise TypeError(f"{name}: targets must be whole class indices, got {labels.dtype} values")
         labels = labels.astype(np.int64)
     classes = logits.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    if check_range and labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"{name}: targets must lie in [0, {classes}), got {labels.min()}..{labels.max()}")
     if isinstance(target, Tensor) and labels is target.cached_data:
         return target
@@ -225,9 +226,9 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa
         classes = logits.shape[1]
         q = _constant_like(target, logits) * (1 - label_smoothing) + label_smoothing / classes
         return _reduce("cross_entropy", -ops.summation(q * log_softmax(logits), 1), reduction)
+    if reduction == "mean" and label_smoothing == 0.0:  # one fused node, which checks the labels
+        return ops.softmax_cross_entropy(logits, class_indices("cross_entropy", logits, target, check_range=False))
     labels = class_indices("cross_entropy", logits, target)
-    if reduction == "mean" and label_smoothing == 0.0:
-        return ops.softmax_cross_entropy(logits, labels)
     classes = logits.shape[1]
     q = _one_hot(labels, classes, logits.dtype) * (1 - label_smoothing) + label_smoothing / classes
     return _reduce("cross_entropy", -ops.summation(q * ops.logsoftmax(logits), 1), reduction)

@@ -65,7 +65,10 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         # NumPy arrays are taken as constants, so layers may read `.shape` and `.ndim` as on a Tensor.
-        args = tuple(Tensor.make_const(a) if isinstance(a, np.ndarray) else a for a in args)
+        for a in args:
+            if isinstance(a, np.ndarray):
+                args = tuple(Tensor.make_const(a) if isinstance(a, np.ndarray) else a for a in args)
+                break
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):

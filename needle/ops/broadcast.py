@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..autograd import LinearOp
+from ..autograd import LinearOp, TensorOp
 from .axes import axis_aliases
 from .shape import _as_shape, reshape
 
@@ -159,3 +159,21 @@ def sum_to_shape(grad, shape):
         return summation(grad, tuple(stretched), keepdims=True)
     grad = summation(grad, tuple(range(lead)) + tuple(stretched))
     return reshape(grad, shape) if grad.shape != shape else grad
+
+
+class WeightedReduction(TensorOp):
+    """Base of the reductions y = r(a) over `axes` whose derivative is one weight per entry,
+    D = ∂y/∂a (`derivative(node)` gives D and the normalized axes): ā = D·ȳ broadcast back over
+    the reduced axes, and ẏ = Σ_axes D·ȧ. Subclasses set `axes` and `keepdims`."""
+
+    def derivative(self, node):
+        raise NotImplementedError(f"{type(self).__name__}.derivative is not defined")
+
+    def gradient(self, out_grad, node):
+        weights, axes = self.derivative(node)
+        return expand_reduced(out_grad, axes, weights.shape) * weights
+
+    def jvp(self, tangents, node):
+        weights, axes = self.derivative(node)
+        return summation(tangents[0] * weights, axes, keepdims=self.keepdims)
+

@@ -2,9 +2,9 @@
 vector norms."""
 import numpy as np
 
-from ..autograd import MultilinearOp, Tensor, TensorOp, as_tensor
+from ..autograd import MultilinearOp, Tensor, as_tensor
 from .axes import axis_aliases
-from .broadcast import check_nonempty, expand_reduced, normalize_axes, sum_to_shape, summation
+from .broadcast import WeightedReduction, check_nonempty, expand_reduced, normalize_axes, sum_to_shape
 from .comparison import where
 from .elementwise import abs, power_scalar
 from .shape import reshape, transpose
@@ -109,7 +109,7 @@ def matmul(a, b):
     return reshape(out, out.shape[:-1])
 
 
-class Norm(TensorOp):
+class Norm(WeightedReduction):
     """Vector p-norm over axes (all when None): (Σ|a|^p)^(1/p) for p > 0, max|a| for p = inf;
     reduced axes are dropped unless `keepdims`.
 
@@ -140,7 +140,7 @@ class Norm(TensorOp):
         out = scale * np.sum((magnitude / scale) ** self.p, axis=axes, keepdims=True) ** (1 / self.p)
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
-    def _derivative(self, node):
+    def derivative(self, node):
         """(D, axes): D = ∂y/∂a of the input's shape, a constant for p = 1 and inf, else a graph."""
         a = node.inputs[0]
         data = a.cached_data
@@ -160,14 +160,6 @@ class Norm(TensorOp):
         vanishing = vanishing | (data == 0)
         ratio = abs(where(vanishing, 1, a)) / y
         return where(vanishing, 0, Tensor.make_const(sign) * power_scalar(ratio, self.p - 1)), axes
-
-    def gradient(self, out_grad, node):
-        derivative, axes = self._derivative(node)
-        return expand_reduced(out_grad, axes, derivative.shape) * derivative
-
-    def jvp(self, tangents, node):
-        derivative, axes = self._derivative(node)
-        return summation(tangents[0] * derivative, axes, keepdims=self.keepdims)
 
 
 @axis_aliases

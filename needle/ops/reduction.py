@@ -11,7 +11,9 @@ import numpy as np
 
 from ..autograd import LinearOp, Tensor, TensorOp
 from .axes import axis_aliases
-from .broadcast import broadcast_to, check_nonempty, expand_reduced, normalize_axes, reduced_count, summation
+from .broadcast import (
+    WeightedReduction, broadcast_to, check_nonempty, expand_reduced, normalize_axes, reduced_count, summation,
+)
 from .comparison import where
 from .elementwise import exp
 from .linalg import norm
@@ -50,7 +52,7 @@ def mean(a, axes=None, keepdims=False):
     return Mean(axes, keepdims)(a)
 
 
-class _Extremum(TensorOp):
+class _Extremum(WeightedReduction):
     """The largest (`Max`) or smallest (`Min`) entry over axes (all when None); reduced axes are
     dropped unless `keepdims`.
 
@@ -70,21 +72,13 @@ class _Extremum(TensorOp):
         check_nonempty(self.op_name, a.shape, axes)
         return self.reduce(a, axis=axes, keepdims=self.keepdims)
 
-    def _shares(self, node, dtype):
+    def derivative(self, node):
         """A constant of the input's shape: 1/k at each of the k extremes of a slice, 0 elsewhere."""
         a = node.inputs[0].cached_data
         axes = normalize_axes(self.op_name, self.axes, a.shape)
         peak = node.cached_data if self.keepdims else np.expand_dims(node.cached_data, axes)
         hits = (a == peak) | np.isnan(a)
-        return Tensor.make_const((hits / np.sum(hits, axis=axes, keepdims=True)).astype(dtype)), axes
-
-    def gradient(self, out_grad, node):
-        shares, axes = self._shares(node, out_grad.dtype)
-        return expand_reduced(out_grad, axes, shares.shape) * shares
-
-    def jvp(self, tangents, node):
-        shares, axes = self._shares(node, tangents[0].dtype)
-        return summation(tangents[0] * shares, axes, keepdims=self.keepdims)
+        return Tensor.make_const((hits / np.sum(hits, axis=axes, keepdims=True)).astype(a.dtype)), axes
 
 
 class Max(_Extremum):
@@ -221,7 +215,7 @@ def std(a, axes=None, keepdims=False, correction=None, *, unbiased=None, ddof=No
     return spread / math.sqrt(dof) if dof > 0 else spread * math.inf
 
 
-class Prod(TensorOp):
+class Prod(WeightedReduction):
     """Product over axes (all when None); reduced axes are dropped unless `keepdims`.
 
     ∂y/∂a_i = Π_{j≠i} a_j, formed without dividing by zero and exact to second order at zeros
@@ -235,7 +229,7 @@ class Prod(TensorOp):
     def compute(self, a):
         return np.prod(a, axis=normalize_axes("prod", self.axes, a.shape), keepdims=self.keepdims)
 
-    def _others(self, node):
+    def derivative(self, node):
         """(D, axes): D of the input's shape with D_i = Π_{j≠i} a_j over i's slice, as a graph."""
         a = node.inputs[0]
         axes = normalize_axes("prod", self.axes, a.shape)
@@ -253,14 +247,6 @@ class Prod(TensorOp):
         factor = (Tensor.make_const((others == 0).astype(dtype))
                   + Tensor.make_const((others == 1).astype(dtype)) * lone_zero)
         return prod(safe, axes, keepdims=True) / safe * factor, axes
-
-    def gradient(self, out_grad, node):
-        others, axes = self._others(node)
-        return expand_reduced(out_grad, axes, others.shape) * others
-
-    def jvp(self, tangents, node):
-        others, axes = self._others(node)
-        return summation(tangents[0] * others, axes, keepdims=self.keepdims)
 
 
 @axis_aliases
@@ -308,7 +294,7 @@ def any(a, axes=None, keepdims=False):  # noqa: A001  (needle.any, like torch.an
     return Any(axes, keepdims)(a)
 
 
-class LogSumExp(TensorOp):
+class LogSumExp(WeightedReduction):
     """log Σ_axes e^a, computed as m + log Σ e^(a − m) with m the max, so it never overflows.
 
     The adjoint is g·softmax(a), taken from a − max rather than as e^(a − lse): near 1e10, lse
@@ -327,18 +313,11 @@ class LogSumExp(TensorOp):
         out = np.log(np.sum(np.exp(a - peak), axis=axes, keepdims=True)) + peak
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
-    def _softmax(self, node):
+    def derivative(self, node):
+        """softmax(a) over the axes, a recorded node (see the class docstring)."""
         a = node.inputs[0]
         axes = normalize_axes("logsumexp", self.axes, a.shape)
         return softmax(a, axes), axes
-
-    def gradient(self, out_grad, node):
-        probs, axes = self._softmax(node)
-        return expand_reduced(out_grad, axes, probs.shape) * probs
-
-    def jvp(self, tangents, node):
-        probs, axes = self._softmax(node)
-        return summation(tangents[0] * probs, axes, keepdims=self.keepdims)
 
 
 @axis_aliases

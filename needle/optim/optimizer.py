@@ -171,15 +171,15 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if p.grad.shape != p.shape:
+                param, grad = p.cached_data, p.grad.cached_data
+                if grad.shape != param.shape:
                     raise ValueError(
-                        f"{type(self).__name__}.step: a parameter of shape {p.shape} has a gradient of "
-                        f"shape {p.grad.shape}"
+                        f"{type(self).__name__}.step: a parameter of shape {param.shape} has a gradient of "
+                        f"shape {grad.shape}"
                     )
-                param = p.cached_data
                 if type(param) is not np.ndarray or not param.flags.writeable:  # a scalar, read-only
                     param = p.cached_data = np.array(param)
-                step = self._update(p, param, p.grad.cached_data, group)
+                step = self._update(p, param, grad, group)
                 if step is not None:
                     np.subtract(param, step, out=param)
                 p.bump_version()  # graphs recorded before this step must not reuse p

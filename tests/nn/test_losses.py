@@ -147,8 +147,10 @@ def test_loss_arguments_are_checked():
     with pytest.raises(TypeError):
         nn.L1Loss(size_average=True)
     logits = ndl.Tensor(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"cross_entropy: targets must lie in \[0, 3\), got 0..3"):
-        nn.CrossEntropyLoss()(logits, np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 3\), got 0..3"):
+        nn.CrossEntropyLoss()(logits, np.array([0, 3]))  # the fused loss checks its labels
+    with pytest.raises(ValueError, match=r"cross_entropy: targets must lie in \[0, 3\), got -1..0"):
+        nn.CrossEntropyLoss(label_smoothing=0.1)(logits, np.array([0, -1]))
     with pytest.raises(ValueError, match=r"nll_loss: expected logits \(N, C\) and integer targets \(N,\), got \(2, 3\) and \(3,\)"):
         nn.NLLLoss()(logits, np.array([0, 1, 2]))
     with pytest.raises(ValueError, match=r"l1_loss: input \(2, 3\) and target \(3,\) differ in shape"):
