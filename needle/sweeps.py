@@ -174,8 +174,10 @@ def _reverse_sweep(outputs, seeds, store, wanted=()):
         op = node.op
         if op is None:
             continue
-        if last_write > node._order:
-            _check_unmodified(node)
+        if last_write > node._order:  # an input may have been written since the node was made
+            for x in node.inputs:
+                if x._order > node._order:
+                    _refuse_modified(node, x)
         if checked:
             partials = anomaly.checked_gradient(op, adjoint, node)
         else:  # op.gradient_as_tuple, written out
@@ -211,16 +213,15 @@ def _accumulate(pending, ready, node, partial):
         pending[node] = previous + partial
 
 
-def _check_unmodified(node):
-    """Refuse to run a rule on an input written in place since the node was made: it would read
-    values the forward pass never saw."""
-    for i, x in enumerate(node.inputs):
-        if x._order > node._order:
-            raise RuntimeError(
-                f"backward: input {i} of {type(node.op).__name__} (shape {getattr(x, 'shape', '?')}) was "
-                "modified in place after use (an optimizer step, a `data` assignment or an in-place "
-                "operator); its rule would read the new values. Recompute the graph after the update."
-            )
+def _refuse_modified(node, x):
+    """The error for a rule whose input `x` was written in place after the node was made: the rule
+    would read values the forward pass never saw."""
+    i = node.inputs.index(x)
+    raise RuntimeError(
+        f"backward: input {i} of {type(node.op).__name__} (shape {getattr(x, 'shape', '?')}) was "
+        "modified in place after use (an optimizer step, a `data` assignment or an in-place "
+        "operator); its rule would read the new values. Recompute the graph after the update."
+    )
 
 
 def _fitted(op, index, inp, partial):

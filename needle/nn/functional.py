@@ -164,9 +164,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     normed = ops.standardize(x, 0, eps)  # one fused node; it saves the batch moments
     mean, var = normed.saved[:2]
     for running, observed in ((running_mean, mean), (running_var, var)):
-        if running is not None:
-            updated = (1.0 - momentum) * running.numpy() + momentum * observed.reshape(running.shape)
-            running.data = Tensor.make_const(updated.astype(running.dtype))
+        if running is not None:  # in place: two NumPy calls per statistic and layer
+            stats = running.cached_data
+            if type(stats) is not np.ndarray or not stats.flags.writeable:
+                stats = running.cached_data = np.array(stats)
+            stats *= 1.0 - momentum
+            stats += momentum * observed.reshape(stats.shape)
+            running.bump_version()
     return _affine(normed, weight, bias)
 
 

@@ -156,8 +156,8 @@ def sum_to_shape(grad, shape):
                 raise ValueError(f"sum_to_shape: {grad_shape} does not broadcast from {shape}")
             stretched.append(lead + i)
     if not lead:  # one node: stretched axes summed and kept
-        return summation(grad, tuple(stretched), keepdims=True)
-    grad = summation(grad, tuple(range(lead)) + tuple(stretched))
+        return Summation(tuple(stretched), True)(grad)  # the class: no alias handling on this path
+    grad = Summation(tuple(range(lead)) + tuple(stretched))(grad)
     return reshape(grad, shape) if grad.shape != shape else grad
 
 
