@@ -4,19 +4,23 @@ An op's output is a node that remembers the op and its inputs. `compute` runs ea
 arrays; `gradient` maps the output adjoint to one adjoint per input and is written with needle ops,
 so adjoints are graph nodes too and can be differentiated again. `jvp` is the forward-mode rule.
 
-needle's layers, bottom up: `modes` (grad and anomaly mode, per thread), `anomaly`, this module,
-`ops` (built on Tensor), `sweeps` (built on ops). Tensor's operators and methods are carried out by
-`ops` and `sweeps`, so they reach them through the package at call time (`needle.ops.add`), as the
-course's skeleton does: the one lazy access in needle, and the reason this module imports `needle`.
+needle's layers, bottom up: `modes` (grad and anomaly mode, per thread), `anomaly`, this module
+(with `tensor_methods`, the rest of Tensor's vocabulary), `ops` (built on Tensor), `sweeps` (built
+on ops). Tensor's operators and methods are carried out by `ops` and `sweeps`, so they reach them
+through the package at call time (`needle.ops.add`), as the course's skeleton does: the one lazy
+access in needle, and the reason this module imports `needle`. The course's `autograd.find_topo_sort`
+and `compute_gradient_of_variables` are reached the same way (`__getattr__` below).
 
 Speed tricks, each paid for by a workload in `benchmarks/` (`python -m benchmarks.run`):
-- `make_from_op` keeps NumPy's 0-d results as NumPy scalars, which later ops take faster than
-  0-d arrays (workload 4, the 10^6-node scalar chain: 1.5x).
+- `make_from_op` calls `compute` with one or two arrays directly, not through a list (a scalar
+  chain like workload 4's runs about 15% slower without it), and keeps NumPy's 0-d results as NumPy scalars, which later
+  ops take faster than 0-d arrays (workload 4, the 10^6-node scalar chain: 1.5x).
 - The operators share one scalar op per float value (`_scalar_op`): a node of scalar arithmetic
-  is then two objects instead of three, a third less work for the cycle collector (workload 4).
-- `Value.__slots__` (no `__dict__`, no weak references): smaller nodes, cheaper to make and to
-  collect (workloads 2 and 4).
-The sweeps pause the cycle collector (`sweeps._collector_paused`, workload 4).
+  is then two objects instead of three (the same chain: about 15% slower without).
+- `Value.__slots__`, six of them (no `__dict__`, no weak references): smaller nodes, cheaper to
+  make and to collect (workloads 2 and 4).
+- The reverse sweep writes out its inner loop and reads the modes once per sweep
+  (`sweeps._reverse_sweep`), and pauses the cycle collector (`sweeps._collector_paused`, workload 4).
 """
 import re
 
@@ -281,7 +285,7 @@ class Value:
         `inputs` is a tuple. `result`: op(*inputs), when the caller already has it.
         """
         if result is None:
-            try:  # the common arities without building a list (workload 2: 8% of a small op)
+            try:  # the common arities without building a list (a speed trick: see the module docstring)
                 if len(inputs) == 1:
                     result = op.compute(inputs[0].cached_data)
                 elif len(inputs) == 2:
