@@ -114,7 +114,8 @@ class Adam(Optimizer):
     """Adam with coupled L2: g = ∇ + weight_decay·p; m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²;
     p ← p − lr·m̂ / (√v̂ + eps) with m̂ = m / (1 − β₁^t), v̂ = v / (1 − β₂^t). State `t`, `m`, `v`.
 
-    `betas=(β₁, β₂)` (PyTorch's spelling, also in a group dict) may replace `beta1` and `beta2`.
+    `betas=(β₁, β₂)` (PyTorch's spelling, also in a group dict) may replace `beta1` and `beta2`;
+    `beta1`/`beta2` left as None mean the course's defaults, 0.9 and 0.999.
     """
 
     hyperparameter_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
