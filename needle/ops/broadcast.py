@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd import LinearOp, TensorOp
 from .axes import axis_aliases
-from .shape import _as_shape, reshape
+from .shape import as_shape, reshape
 
 __all__ = ["BroadcastTo", "broadcast_to", "Summation", "summation", "sum_to_shape", "expand", "repeat"]
 
@@ -76,7 +76,7 @@ class BroadcastTo(LinearOp):
     """NumPy broadcasting of `a` to `shape`: leading axes prepended, size-1 axes stretched."""
 
     def __init__(self, shape):
-        self.shape = _as_shape(shape)
+        self.shape = as_shape(shape)
 
     def compute(self, a):
         try:
@@ -96,7 +96,7 @@ def _sizes(sizes):
     """`*sizes` as a shape tuple: given as separate ints or as one sequence (`expand(2, 3)`, `expand((2, 3))`)."""
     if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
         sizes = sizes[0]
-    return _as_shape(sizes)
+    return as_shape(sizes)
 
 
 def expand(a, *sizes):

@@ -22,7 +22,7 @@ def normalize_axis(op_name, axis, ndim):
     return int(axis) % ndim
 
 
-def _as_shape(shape):
+def as_shape(shape):
     """A shape as a tuple of Python ints; an entry that is not an integer is a TypeError."""
     sizes = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     try:
@@ -35,7 +35,7 @@ class Reshape(LinearOp):
     """The same elements in a new shape (one entry may be -1)."""
 
     def __init__(self, shape):
-        self.shape = _as_shape(shape)
+        self.shape = as_shape(shape)
         if any(size < -1 for size in self.shape) or self.shape.count(-1) > 1:
             raise ValueError(
                 f"reshape: invalid shape {self.shape}: sizes must be >= 0, with at most one -1"
