@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import init, ops
-from ..autograd import Tensor
+from ..autograd import Tensor, as_tensor
 
 __all__ = [
     "linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "leaky_relu", "elu",
@@ -18,11 +18,6 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
-
-
-def as_tensor(x):
-    """`x` itself if it is a Tensor, else a constant Tensor over `np.asarray(x)` (no copy)."""
-    return x if isinstance(x, Tensor) else Tensor.make_const(np.asarray(x))
 
 
 def check_reduction(name, reduction):
@@ -44,29 +39,29 @@ def _reduce(name, loss, reduction):
 
 def linear(x, weight, bias=None):
     """x @ weight + bias. needle: the weight is (in, out), the transpose of PyTorch's (out, in)."""
-    return ops.linear(as_tensor(x), weight, bias)
+    return ops.linear(as_tensor("linear", x), weight, bias)
 
 
 def relu(x):
-    return ops.relu(as_tensor(x))
+    return ops.relu(as_tensor("relu", x))
 
 
 def sigmoid(x):
-    return ops.sigmoid(as_tensor(x))
+    return ops.sigmoid(as_tensor("sigmoid", x))
 
 
 def tanh(x):
-    return ops.tanh(as_tensor(x))
+    return ops.tanh(as_tensor("tanh", x))
 
 
 def softmax(x, dim=-1):
     """e^x / Σ_dim e^x, the max subtracted first."""
-    return ops.softmax(as_tensor(x), dim)
+    return ops.softmax(as_tensor("softmax", x), dim)
 
 
 def log_softmax(x, dim=-1):
     """x − logsumexp_dim(x): one fused node along the last axis, composed along any other."""
-    x = as_tensor(x)
+    x = as_tensor("log_softmax", x)
     if x.ndim >= 1 and dim in (-1, x.ndim - 1):
         return ops.logsoftmax(x)
     return x - ops.logsumexp(x, dim, keepdims=True)
@@ -75,7 +70,7 @@ def log_softmax(x, dim=-1):
 def gelu(x, approximate="none"):
     """x·Φ(x), Φ the standard normal CDF: x·(1 + erf(x/√2))/2 ('none', needs SciPy), or
     x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))/2 ('tanh')."""
-    x = as_tensor(x)
+    x = as_tensor("gelu", x)
     if approximate == "none":
         return x * (ops.erf(x * (1 / math.sqrt(2))) + 1) * 0.5
     if approximate == "tanh":
@@ -86,19 +81,19 @@ def gelu(x, approximate="none"):
 
 def silu(x):
     """x·σ(x) (also called swish)."""
-    x = as_tensor(x)
+    x = as_tensor("silu", x)
     return x * ops.sigmoid(x)
 
 
 def leaky_relu(x, negative_slope=0.01):
     """x where x > 0, else negative_slope·x (the slope at 0, as in PyTorch)."""
-    x = as_tensor(x)
+    x = as_tensor("leaky_relu", x)
     return ops.where(x.cached_data > 0, x, x * negative_slope)
 
 
 def elu(x, alpha=1.0):
     """x where x > 0, else alpha·(e^x − 1)."""
-    x = as_tensor(x)
+    x = as_tensor("elu", x)
     positive = x.cached_data > 0
     # e^x only of the non-positive part: e^(1e4) would overflow, and 0·inf in the adjoint is NaN.
     negative_part = ops.where(positive, 0.0, x)
@@ -107,7 +102,7 @@ def elu(x, alpha=1.0):
 
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's switch to linear)."""
-    x = as_tensor(x)
+    x = as_tensor("softplus", x)
     scaled = x * beta
     # log(e^0 + e^z) as a logsumexp: no overflow, and its gradient σ(z) is exact at z = 0 too.
     zeros = Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
@@ -123,7 +118,7 @@ def dropout(x, p=0.5, training=True):
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: invalid probability p={p!r}; must be in [0, 1]")
-    x = as_tensor(x)
+    x = as_tensor("dropout", x)
     if not training:
         return x
     mask = init.randb(*x.shape, p=1.0 - p, dtype=x.dtype)
@@ -134,7 +129,7 @@ def dropout(x, p=0.5, training=True):
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x − E[x])/√(Var[x] + eps)·weight + bias over the trailing `normalized_shape` axes (biased Var)."""
-    x = as_tensor(x)
+    x = as_tensor("layer_norm", x)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
     if count == 0 or x.shape[x.ndim - count:] != normalized_shape or x.ndim < count:
@@ -151,7 +146,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     biased variance goes into `running_var` (the course's rule; PyTorch stores the unbiased one).
     Otherwise μ, σ² are `running_mean` and `running_var`.
     """
-    x = as_tensor(x)
+    x = as_tensor("batch_norm", x)
     if x.ndim != 2:
         raise ValueError(f"batch_norm: expected input of shape (batch, features), got {x.shape}")
     if not training:
@@ -224,7 +219,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa
     check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-    logits = as_tensor(input)
+    logits = as_tensor("cross_entropy", input)
     target_array = target.cached_data if isinstance(target, Tensor) else np.asarray(target)
     if target_array.dtype.kind == "f" and target_array.shape == logits.shape and logits.ndim == 2:
         classes = logits.shape[1]
@@ -240,7 +235,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa
 
 def nll_loss(input, target, reduction="mean"):  # noqa: A002  (PyTorch's name)
     """−input[i, target_i] per row: the negative log-likelihood of log-probabilities (N, C)."""
-    log_probs = as_tensor(input)
+    log_probs = as_tensor("nll_loss", input)
     labels = class_indices("nll_loss", log_probs, target)
     picked = ops.summation(log_probs * _one_hot(labels, log_probs.shape[1], log_probs.dtype), 1)
     return _reduce("nll_loss", -picked, reduction)
@@ -256,7 +251,7 @@ def _constant_like(target, like):
 
 def _pair(name, input, target):
     """(input, target) as Tensors of one shape; PyTorch's losses would broadcast them with a warning."""
-    input = as_tensor(input)
+    input = as_tensor("_pair", input)
     target = _constant_like(target, input)
     if input.shape != target.shape:
         raise ValueError(f"{name}: input {input.shape} and target {target.shape} differ in shape")
