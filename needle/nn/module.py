@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..autograd import Tensor
+from ..autograd import Tensor, as_tensor
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -67,7 +67,8 @@ class Module:
         # NumPy arrays are taken as constants, so layers may read `.shape` and `.ndim` as on a Tensor.
         for a in args:
             if isinstance(a, np.ndarray):
-                args = tuple(Tensor.make_const(a) if isinstance(a, np.ndarray) else a for a in args)
+                name = type(self).__name__
+                args = tuple(as_tensor(name, a) if isinstance(a, np.ndarray) else a for a in args)
                 break
         return self.forward(*args, **kwargs)
 
