@@ -9,7 +9,7 @@ from .init import (
     arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like,
 )
 from .serialization import load, save
-from . import data, func, testing, viz
+from . import data, func, linalg, testing, viz
 
 __version__ = "0.1.0"
 
@@ -17,5 +17,5 @@ __all__ = [
     "Tensor", "TensorTuple", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "cpu", "default_device", "all_devices", "ones", "zeros", "ones_like", "zeros_like", "save", "load",
     "tensor", "arange", "linspace", "eye", "full", "rand", "randn", "randint", "manual_seed",
-    "autograd", "ops", "init", "nn", "optim", "data", "func", "testing", "viz", "anomaly",
+    "autograd", "ops", "init", "nn", "optim", "data", "func", "linalg", "testing", "viz", "anomaly",
 ] + ops.__all__

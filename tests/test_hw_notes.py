@@ -1,7 +1,7 @@
 """The notes in hw_notes/ agree with the code: their structure, the tests they cite, their tables.
 
-* hw_notes/ops.md has one `## ClassName` section per op class exported by needle.ops (and no
-  other), each with a **Gradient.** and a **jvp.** paragraph and a `Checked by:` line naming tests
+* The op pages (hw_notes/ops.md and the hw_notes/ops_<family>.md pages beside it) have one
+  `## ClassName` section per op class exported by needle.ops (and no other), each with a **Gradient.** and a **jvp.** paragraph and a `Checked by:` line naming tests
   that exist.
 * Every numeric worked example is a table right after a `<!-- check: NAME -->` line. The test
   registered for NAME with `worked_example` (in tests/test_notes_examples.py) recomputes each figure
@@ -18,7 +18,6 @@ from tests.ops.test_completeness import exported_op_classes
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "hw_notes"
-OPS_PAGE = NOTES / "ops.md"
 
 CHECK_MARKER = re.compile(r"<!--\s*check:\s*([a-z0-9_]+)\s*-->")  # alone on its line
 TABLE_RULE = re.compile(r":?-{3,}:?")
@@ -138,22 +137,28 @@ def test_links_between_notes_resolve():
                 assert anchor in anchors[target], f"{page.name}: no heading #{anchor} in {target}"
 
 
-# ---- ops.md: one section per exported op, each citing tests that exist ---------------------------
+# ---- the op pages: one section per exported op, each citing tests that exist --------------------
+
+
+def op_pages():
+    """hw_notes/ops.md and the per-family pages hw_notes/ops_<family>.md."""
+    return sorted(NOTES.glob("ops*.md"))
 
 
 def op_sections():
-    """{ClassName: section text} for each `## ClassName` heading of hw_notes/ops.md."""
+    """{ClassName: section text} for each `## ClassName` heading of the op pages."""
     sections = {}
-    name = None
-    for line in OPS_PAGE.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            name = line[3:].strip()
-            assert name not in sections, f"ops.md: two sections named {name}"
-            sections[name] = []
-        elif line.startswith("# "):
-            name = None
-        elif name is not None:
-            sections[name].append(line)
+    for page in op_pages():
+        name = None
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if line.startswith("## "):
+                name = line[3:].strip()
+                assert name not in sections, f"{page.name}: a second section named {name}"
+                sections[name] = []
+            elif line.startswith("# "):
+                name = None
+            elif name is not None:
+                sections[name].append(line)
     return {name: "\n".join(lines) for name, lines in sections.items()}
 
 
@@ -177,19 +182,19 @@ def parametrize_ids(test):
 
 def test_every_exported_op_class_has_a_section():
     missing = sorted({cls.__name__ for cls in exported_op_classes()} - set(op_sections()))
-    assert not missing, f"op classes in needle.ops with no `## ClassName` in ops.md: {missing}"
+    assert not missing, f"op classes in needle.ops with no `## ClassName` on an op page (hw_notes/ops*.md): {missing}"
 
 
 def test_every_section_names_an_exported_op_class():
     stale = sorted(set(op_sections()) - {cls.__name__ for cls in exported_op_classes()})
-    assert not stale, f"ops.md sections for classes that needle.ops does not export: {stale}"
+    assert not stale, f"op-page sections for classes that needle.ops does not export: {stale}"
 
 
 def test_every_section_states_gradient_and_jvp_and_its_tests():
     for name, text in op_sections().items():
-        assert "**Gradient.**" in text, f"ops.md, {name}: no **Gradient.** paragraph"
-        assert "**jvp.**" in text, f"ops.md, {name}: no **jvp.** paragraph"
-        assert checked_by_references(text), f"ops.md, {name}: no `Checked by: tests/…::test` line"
+        assert "**Gradient.**" in text, f"op pages, {name}: no **Gradient.** paragraph"
+        assert "**jvp.**" in text, f"op pages, {name}: no **jvp.** paragraph"
+        assert checked_by_references(text), f"op pages, {name}: no `Checked by: tests/…::test` line"
 
 
 def test_checked_by_names_tests_that_exist():
@@ -197,7 +202,7 @@ def test_checked_by_names_tests_that_exist():
     parametrize ids, for a case-table test (tests/ops/test_cases.py) a row id."""
     for op_name, text in op_sections().items():
         for path, test_name, param in checked_by_references(text):
-            where = f"ops.md, {op_name}: {path}::{test_name}"
+            where = f"op pages, {op_name}: {path}::{test_name}"
             source_path = ROOT / path
             assert source_path.is_file(), f"{where}: no such file"
             source = source_path.read_text(encoding="utf-8")

@@ -1,0 +1,3 @@
+"""The course's models: ResNet9 for CIFAR-10, a small CNN for MNIST, and LanguageModel."""
+import needle as ndl
+import needle.nn as nn

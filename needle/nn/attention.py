@@ -1,0 +1,2 @@
+"""Attention: MultiHeadAttention, AttentionLayer, TransformerLayer, Transformer (pre-norm, causal)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Recurrent layers: RNNCell, RNN, LSTMCell, LSTM, GRUCell, GRU (time-major input)."""
+__all__ = []

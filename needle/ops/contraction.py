@@ -1,0 +1,2 @@
+"""Contractions: einsum, tensordot, outer, inner, trace, diagonal, diag, kron."""
+__all__ = []

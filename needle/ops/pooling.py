@@ -1,0 +1,2 @@
+"""Pooling over the spatial axes of NCHW input: max_pool2d and avg_pool2d."""
+__all__ = []
