@@ -184,16 +184,35 @@ def ones_like(array, *, dtype=None, device=None, requires_grad=False):
     return ones(*array.shape, dtype=dtype or array.dtype, device=device, requires_grad=requires_grad)
 
 
-def xavier_uniform(fan_in, fan_out, gain=1.0, **kwargs):
-    """(fan_in, fan_out) uniform on ±a with a = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
+def _fan_shape(function, fan_in, fan_out, shape):
+    """The shape to draw: `shape` when given (a tuple or list of sizes), else (fan_in, fan_out)."""
+    for name, fan in (("fan_in", fan_in), ("fan_out", fan_out)):
+        if isinstance(fan, bool) or not isinstance(fan, (int, np.integer)) or fan < 1:
+            raise ValueError(f"{function}: {name} must be a positive integer, got {fan!r}")
+    if shape is None:
+        return (int(fan_in), int(fan_out))
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(
+            f"{function}: shape must be a tuple of sizes, got {shape!r} "
+            "(pass nonlinearity= by keyword)"
+        )
+    return _shape(function, (shape,))
+
+
+def xavier_uniform(fan_in, fan_out, gain=1.0, *, shape=None, **kwargs):
+    """Uniform on ±a with a = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio); (fan_in, fan_out)
+    unless `shape` is given."""
+    shape = _fan_shape("xavier_uniform", fan_in, fan_out, shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return rand(fan_in, fan_out, low=-bound, high=bound, **kwargs)
+    return rand(*shape, low=-bound, high=bound, **kwargs)
 
 
-def xavier_normal(fan_in, fan_out, gain=1.0, **kwargs):
-    """(fan_in, fan_out) normal with mean 0 and std gain·√(2 / (fan_in + fan_out))."""
+def xavier_normal(fan_in, fan_out, gain=1.0, *, shape=None, **kwargs):
+    """Normal with mean 0 and std gain·√(2 / (fan_in + fan_out)); (fan_in, fan_out) unless `shape`
+    is given."""
+    shape = _fan_shape("xavier_normal", fan_in, fan_out, shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return randn(fan_in, fan_out, mean=0.0, std=std, **kwargs)
+    return randn(*shape, mean=0.0, std=std, **kwargs)
 
 
 def _gain(function, nonlinearity):
@@ -204,13 +223,17 @@ def _gain(function, nonlinearity):
     return _GAINS[nonlinearity]
 
 
-def kaiming_uniform(fan_in, fan_out, nonlinearity="relu", **kwargs):
-    """(fan_in, fan_out) uniform on ±gain·√(3 / fan_in); gain √2 for relu (He et al.)."""
+def kaiming_uniform(fan_in, fan_out, shape=None, nonlinearity="relu", **kwargs):
+    """Uniform on ±gain·√(3 / fan_in), gain √2 for relu (He et al.); (fan_in, fan_out) unless
+    `shape` is given (a conv kernel passes (K, K, C_in, C_out) with fan_in = C_in·K²)."""
+    shape = _fan_shape("kaiming_uniform", fan_in, fan_out, shape)
     bound = _gain("kaiming_uniform", nonlinearity) * math.sqrt(3.0 / fan_in)
-    return rand(fan_in, fan_out, low=-bound, high=bound, **kwargs)
+    return rand(*shape, low=-bound, high=bound, **kwargs)
 
 
-def kaiming_normal(fan_in, fan_out, nonlinearity="relu", **kwargs):
-    """(fan_in, fan_out) normal with mean 0 and std gain / √fan_in; gain √2 for relu."""
+def kaiming_normal(fan_in, fan_out, nonlinearity="relu", *, shape=None, **kwargs):
+    """Normal with mean 0 and std gain / √fan_in, gain √2 for relu; (fan_in, fan_out) unless
+    `shape` is given."""
+    shape = _fan_shape("kaiming_normal", fan_in, fan_out, shape)
     std = _gain("kaiming_normal", nonlinearity) / math.sqrt(fan_in)
-    return randn(fan_in, fan_out, mean=0.0, std=std, **kwargs)
+    return randn(*shape, mean=0.0, std=std, **kwargs)

@@ -187,3 +187,45 @@ def test_unknown_nonlinearity_is_rejected():
 def test_unknown_device_is_rejected():
     with pytest.raises(ValueError, match="ones: unknown device"):
         init.ones(2, device="cuda")
+
+
+def test_kaiming_uniform_with_a_kernel_shape_matches_the_course_draw():
+    np.random.seed(0)
+    kernel = init.kaiming_uniform(144, 72, shape=(3, 3, 16, 8))
+    assert kernel.shape == (3, 3, 16, 8) and kernel.dtype == np.float32
+    assert kernel.numpy().sum() == pytest.approx(-2.5719, abs=1e-3)
+    assert np.abs(kernel.numpy()).max() <= math.sqrt(2) * math.sqrt(3 / 144)
+
+
+@pytest.mark.parametrize(
+    "make, expect",
+    [
+        (lambda: init.kaiming_uniform(12, 5, (2, 2, 3, 5)),
+         lambda: (np.random.rand(2, 2, 3, 5) * 2 - 1) * math.sqrt(2) * math.sqrt(3 / 12)),
+        (lambda: init.kaiming_normal(12, 5, shape=(2, 2, 3, 5), nonlinearity="tanh"),
+         lambda: np.random.randn(2, 2, 3, 5) * (5 / 3) / math.sqrt(12)),
+        (lambda: init.xavier_uniform(4, 6, shape=[2, 2, 6]),
+         lambda: (np.random.rand(2, 2, 6) * 2 - 1) * math.sqrt(6 / 10)),
+        (lambda: init.xavier_normal(4, 6, 2.0, shape=(4, 3, 2)),
+         lambda: np.random.randn(4, 3, 2) * 2.0 * math.sqrt(2 / 10)),
+    ],
+    ids=["kaiming_uniform", "kaiming_normal", "xavier_uniform", "xavier_normal"],
+)
+def test_shaped_initialisers_make_one_draw_of_that_shape_with_the_fan_bound(make, expect):
+    made, expected = drawn_as(make, expect)
+    assert made.shape == expected.shape
+    np.testing.assert_allclose(made.numpy(), expected.astype(np.float32), rtol=1e-6, atol=1e-7)
+
+
+def test_shape_must_be_a_tuple_and_fans_positive():
+    with pytest.raises(TypeError, match="kaiming_uniform: shape must be a tuple.*nonlinearity= by keyword"):
+        init.kaiming_uniform(3, 4, "relu")
+    with pytest.raises(ValueError, match="kaiming_normal: sizes must be non-negative integers"):
+        init.kaiming_normal(3, 4, shape=(2, -1))
+    with pytest.raises(ValueError, match="xavier_uniform: fan_in must be a positive integer"):
+        init.xavier_uniform(0, 4)
+
+
+def test_shaped_initialisers_take_dtype_and_requires_grad():
+    kernel = init.kaiming_uniform(8, 8, shape=(1, 1, 8, 8), dtype="float64", requires_grad=True)
+    assert kernel.dtype == np.float64 and kernel.requires_grad
