@@ -1,2 +1,227 @@
-"""Attention: MultiHeadAttention, AttentionLayer, TransformerLayer, Transformer (pre-norm, causal)."""
-__all__ = []
+"""Attention: MultiHeadAttention, AttentionLayer, TransformerLayer, Transformer (pre-norm, causal).
+
+Shapes: B batch, H heads, T time steps (T_q queries, T_kv keys and values), D features per head.
+Heads are split from and merged into the feature axis: (B, T, H·D) ↔ (B, H, T, D). The course's
+contract fixes the build order (so the parameters and `state_dict` come in that order) and the
+order of the dropout draws (attention probabilities, attention output, after ReLU, after Linear2).
+"""
+import math
+
+import numpy as np
+
+from .. import init, ops
+from . import embedding
+from .containers import ModuleList
+from .layers import Dropout, Linear, ReLU
+from .module import Module, Parameter
+from .normalization import LayerNorm1d
+
+__all__ = ["MultiHeadAttention", "AttentionLayer", "TransformerLayer", "Transformer"]
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def causal_mask(queries, keys, dtype="float32"):
+    """−float32_max above the shifted diagonal, 0 elsewhere: (1, 1, T_q, T_kv), entry (i, j) masked
+    when j > i + T_kv − T_q (query i, the last T_q of the keys' positions, sees no later key)."""
+    above = np.triu(np.ones((1, 1, queries, keys), dtype=dtype), keys - queries + 1)
+    return above * np.asarray(-FLOAT32_MAX, dtype=dtype)
+
+
+def _check_ndim(layer, name, x, ndim, meaning):
+    if x.ndim != ndim:
+        raise ValueError(f"{layer}: {name} must be {meaning}, got shape {x.shape}")
+
+
+class MultiHeadAttention(Module):
+    """softmax(q kᵀ/√D + mask) v per head: q (B, H, T_q, D), k (B, H, T_kv, D), v (B, H, T_kv, D_v)
+    → (result (B, H, T_q, D_v), probs (B, H, T_q, T_kv)). No parameters.
+
+    probs = Dropout(softmax(q kᵀ/√D + mask)), result = probs v. With `causal` the mask adds
+    −float32_max where a query would see a later key (`causal_mask`), a constant. q is scaled
+    before the product (T_q·D entries rather than T_q·T_kv); both products are one batched matmul
+    each, kᵀ read as it lies (no transpose node), and the softmax is one fused node over the last axis.
+    """
+
+    def __init__(self, *, dropout=0.0, causal=False, device=None, dtype="float32"):
+        super().__init__()
+        self.device = device
+        self.dtype = dtype
+        self.causal = causal
+        self.dropout = Dropout(dropout)
+
+    def forward(self, q, k, v):
+        for name, x in (("q", q), ("k", k), ("v", v)):
+            _check_ndim("MultiHeadAttention", name, x, 4, "(batch, heads, time, features)")
+        if q.shape[:2] != k.shape[:2] or k.shape[:3] != v.shape[:3] or q.shape[3] != k.shape[3]:
+            raise ValueError(
+                f"MultiHeadAttention: q {q.shape}, k {k.shape}, v {v.shape} do not fit: q and k need "
+                "the same batch, heads and features, k and v the same batch, heads and time"
+            )
+        queries, keys, dim = q.shape[2], k.shape[2], q.shape[3]
+        scores = ops.MatMul(transpose_b=True)(q * (1.0 / math.sqrt(dim)), k)
+        if self.causal:
+            scores = scores + causal_mask(queries, keys, scores.dtype)
+        probs = self.dropout(ops.softmax(scores, -1))
+        return ops.matmul(probs, v), probs
+
+    def extra_repr(self):
+        return f"dropout={self.dropout.p}, causal={self.causal}"
+
+
+def split_heads(x, heads):
+    """(B, T, H·D) → (B, H, T, D)."""
+    batch, time, features = x.shape
+    return ops.transpose(ops.reshape(x, (batch, time, heads, features // heads)), (1, 2))
+
+
+def merge_heads(x):
+    """(B, H, T, D) → (B, T, H·D)."""
+    batch, heads, time, dim = x.shape
+    return ops.reshape(ops.transpose(x, (1, 2)), (batch, time, heads * dim))
+
+
+class AttentionLayer(Module):
+    """Pre-norm multi-head attention: q (B, T_q, q_features), k and v (B, T_kv, k/v_features)
+    → (B, T_q, out_features). k defaults to q, v to q (self-attention).
+
+    Each input passes its own LayerNorm1d and bias-free projection to H·D features, is split into
+    heads, attends (`MultiHeadAttention`), and the merged heads are projected to out_features.
+    Built in the contract's order: prenorm_q, prenorm_k, prenorm_v, q_projection, k_projection,
+    v_projection, attn, out_projection. k/v/out_features default to q_features.
+    """
+
+    def __init__(self, q_features, num_head, dim_head, *, k_features=None, v_features=None,
+                 out_features=None, dropout=0.0, causal=True, device=None, dtype="float32"):
+        super().__init__()
+        k_features = q_features if k_features is None else k_features
+        v_features = q_features if v_features is None else v_features
+        out_features = q_features if out_features is None else out_features
+        for name, size in (("num_head", num_head), ("dim_head", dim_head)):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                raise ValueError(f"AttentionLayer: {name} must be a positive integer, got {size!r}")
+        self.num_head = num_head
+        self.dim_head = dim_head
+        self.q_features, self.k_features, self.v_features = q_features, k_features, v_features
+        self.out_features = out_features
+        inner = num_head * dim_head
+        self.prenorm_q = LayerNorm1d(q_features, device=device, dtype=dtype)
+        self.prenorm_k = LayerNorm1d(k_features, device=device, dtype=dtype)
+        self.prenorm_v = LayerNorm1d(v_features, device=device, dtype=dtype)
+        self.q_projection = Linear(q_features, inner, bias=False, device=device, dtype=dtype)
+        self.k_projection = Linear(k_features, inner, bias=False, device=device, dtype=dtype)
+        self.v_projection = Linear(v_features, inner, bias=False, device=device, dtype=dtype)
+        self.attn = MultiHeadAttention(dropout=dropout, causal=causal, device=device, dtype=dtype)
+        self.out_projection = Linear(inner, out_features, bias=False, device=device, dtype=dtype)
+
+    def forward(self, q, k=None, v=None):
+        k = q if k is None else k
+        v = q if v is None else v
+        for name, x, features in (("q", q, self.q_features), ("k", k, self.k_features),
+                                  ("v", v, self.v_features)):
+            _check_ndim("AttentionLayer", name, x, 3, f"(batch, time, {features})")
+            if x.shape[2] != features:
+                raise ValueError(f"AttentionLayer: {name} of shape {x.shape} does not end in "
+                                 f"{name}_features={features}")
+        if not q.shape[0] == k.shape[0] == v.shape[0] or k.shape[1] != v.shape[1]:
+            raise ValueError(f"AttentionLayer: q {q.shape}, k {k.shape}, v {v.shape}: the batch sizes "
+                             "must agree, and k and v need the same length")
+        heads = self.num_head
+        q = split_heads(self.q_projection(self.prenorm_q(q)), heads)
+        k = split_heads(self.k_projection(self.prenorm_k(k)), heads)
+        v = split_heads(self.v_projection(self.prenorm_v(v)), heads)
+        result, _ = self.attn(q, k, v)
+        return self.out_projection(merge_heads(result))
+
+    def extra_repr(self):
+        return f"num_head={self.num_head}, dim_head={self.dim_head}"
+
+
+class TransformerLayer(Module):
+    """A pre-norm Transformer block on (B, T, q_features):
+    x ← x + Dropout(AttentionLayer(x)); x ← x + Dropout(Linear2(Dropout(ReLU(Linear1(LayerNorm1d(x)))))).
+
+    Built in the contract's order: attention, norm, linear1 (q_features → hidden_size), linear2
+    (hidden_size → q_features), both with bias. One Dropout module serves the three places.
+    """
+
+    def __init__(self, q_features, num_head, dim_head, hidden_size, *, dropout=0.0, causal=True,
+                 device=None, dtype="float32"):
+        super().__init__()
+        self.q_features = q_features
+        self.attention = AttentionLayer(q_features, num_head, dim_head, dropout=dropout, causal=causal,
+                                        device=device, dtype=dtype)
+        self.norm = LayerNorm1d(q_features, device=device, dtype=dtype)
+        self.linear1 = Linear(q_features, hidden_size, device=device, dtype=dtype)
+        self.linear2 = Linear(hidden_size, q_features, device=device, dtype=dtype)
+        self.relu = ReLU()
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x):
+        _check_ndim("TransformerLayer", "x", x, 3, f"(batch, time, {self.q_features})")
+        if x.shape[2] != self.q_features:
+            raise ValueError(f"TransformerLayer: x of shape {x.shape} does not end in q_features={self.q_features}")
+        x = x + self.dropout(self.attention(x))
+        hidden = self.dropout(self.relu(self.linear1(self.norm(x))))
+        return x + self.dropout(self.linear2(hidden))
+
+
+class _PositionTable(Module):
+    """A learned table (sequence_len, embedding_size) ~ N(0, 1), looked up by position.
+
+    needle: stands in for nn.Embedding only until needle/nn/embedding.py provides it.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, device=None, dtype="float32"):
+        super().__init__()
+        self.weight = Parameter(init.randn(num_embeddings, embedding_dim, device=device, dtype=dtype))
+
+    def forward(self, positions):
+        return ops.getitem(self.weight, positions)
+
+
+def _embedding(num_embeddings, embedding_dim, device, dtype):
+    table = getattr(embedding, "Embedding", None) or _PositionTable
+    return table(num_embeddings, embedding_dim, device=device, dtype=dtype)
+
+
+class Transformer(Module):
+    """A decoder stack: x + PositionalEmbedding(0..T−1), then `num_layers` TransformerLayers.
+
+    Input (T, B, embedding_size), or (B, T, embedding_size) with `batch_first`; forward(x, h=None)
+    → (x, zeros_like(x)) (the second output stands where a recurrent model returns its state).
+    Built in order: positional_embedding (Embedding(sequence_len, embedding_size)), then layers.
+    """
+
+    def __init__(self, embedding_size, hidden_size, num_layers, *, num_head=8, dim_head=32, dropout=0.0,
+                 causal=True, device=None, dtype="float32", batch_first=False, sequence_len=2048):
+        super().__init__()
+        self.embedding_size = embedding_size
+        self.batch_first = batch_first
+        self.sequence_len = sequence_len
+        self.positional_embedding = _embedding(sequence_len, embedding_size, device, dtype)
+        self.layers = ModuleList([
+            TransformerLayer(embedding_size, num_head, dim_head, hidden_size, dropout=dropout, causal=causal,
+                             device=device, dtype=dtype)
+            for _ in range(num_layers)
+        ])
+
+    def forward(self, x, h=None):
+        layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+        _check_ndim("Transformer", "x", x, 3, f"{layout} with features={self.embedding_size}")
+        if x.shape[2] != self.embedding_size:
+            raise ValueError(f"Transformer: x of shape {x.shape} does not end in "
+                             f"embedding_size={self.embedding_size}")
+        time = x.shape[1] if self.batch_first else x.shape[0]
+        if time > self.sequence_len:
+            raise ValueError(f"Transformer: input of shape {x.shape} has {time} time steps, more than the "
+                             f"positional table's sequence_len={self.sequence_len}")
+        if not self.batch_first:
+            x = ops.transpose(x, (0, 1))
+        positions = np.arange(time).reshape(1, time)
+        x = x + self.positional_embedding(positions)
+        for layer in self.layers:
+            x = layer(x)
+        if not self.batch_first:
+            x = ops.transpose(x, (0, 1))
+        return x, init.zeros_like(x)
