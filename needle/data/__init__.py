@@ -5,10 +5,12 @@ from .loader import DataLoader
 from .mnist import MNISTDataset, MNISTFormatError, default_mnist_dir, parse_mnist, read_idx
 from .split import Subset, random_split
 from .synthetic import make_linear_regression, make_spiral, train_val_test_split
+from .text import CharCorpus, Corpus, Dictionary, batchify, get_batch, pydoc_corpus, pydoc_text
 from .transforms import RandomCrop, RandomFlipHorizontal
 
 __all__ = [
     "Dataset", "NDArrayDataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
     "MNISTDataset", "MNISTFormatError", "default_mnist_dir", "parse_mnist", "read_idx", "make_spiral",
     "make_linear_regression", "train_val_test_split", "RandomCrop", "RandomFlipHorizontal",
+    "Dictionary", "Corpus", "CharCorpus", "pydoc_text", "pydoc_corpus", "batchify", "get_batch",
 ]
