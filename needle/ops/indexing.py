@@ -1,5 +1,5 @@
-"""Indexing and its adjoint (scatter-add), gathering along an axis, masked filling, flipping and zero
-padding. All are linear in the indexed input."""
+"""Indexing and its adjoint (scatter-add), gathering along an axis, masked filling, triangles, flipping
+and zero padding. All are linear in the indexed input."""
 import numpy as np
 
 from ..autograd import LinearOp, Tensor, Value
@@ -10,7 +10,8 @@ from .elementwise import cast
 from .shape import normalize_axis
 
 __all__ = [
-    "GetItem", "getitem", "ScatterAdd", "scatter_add", "gather", "masked_fill", "Flip", "flip", "Pad", "pad",
+    "GetItem", "getitem", "ScatterAdd", "scatter_add", "gather", "masked_fill", "tril", "triu",
+    "Flip", "flip", "Pad", "pad",
 ]
 
 
@@ -151,6 +152,31 @@ def masked_fill(a, mask, value):
         if value.dtype != a.dtype:
             value = cast(value, a.dtype)
     return where(Tensor.make_const(mask), value, a)
+
+
+def _triangle(op_name, a, diagonal, keep):
+    """`a` with the entries off one triangle of its last two axes set to 0 (a `where`, so inf and nan
+    there give 0 too, and the adjoint is 0 there)."""
+    shape = tuple(a.shape)
+    if len(shape) < 2:
+        raise ValueError(f"{op_name}: needs at least 2 dimensions, got shape {shape}")
+    if isinstance(diagonal, bool) or not isinstance(diagonal, (int, np.integer)):
+        raise TypeError(f"{op_name}: diagonal must be an int, got {diagonal!r}")
+    rows, cols = shape[-2:]
+    offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]  # j − i
+    return where(Tensor.make_const(keep(offset, int(diagonal))), a, 0)
+
+
+def tril(a, diagonal=0):
+    """The lower triangle of the last two axes, entries with j − i ≤ `diagonal` (PyTorch's tril,
+    NumPy's np.tril with k=diagonal); the rest is 0."""
+    return _triangle("tril", a, diagonal, lambda offset, k: offset <= k)
+
+
+def triu(a, diagonal=0):
+    """The upper triangle of the last two axes, entries with j − i ≥ `diagonal` (PyTorch's triu,
+    NumPy's np.triu with k=diagonal); the rest is 0."""
+    return _triangle("triu", a, diagonal, lambda offset, k: offset >= k)
 
 
 class Flip(LinearOp):

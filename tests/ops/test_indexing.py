@@ -1,4 +1,4 @@
-"""Case table and properties for getitem, scatter_add, flip and pad."""
+"""Case table and properties for getitem, scatter_add, gather, masked_fill, tril/triu, flip and pad."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -98,6 +98,11 @@ CASES = [
          name="masked_fill"),
     Case(lambda a, value: ndl.masked_fill(a, ROW_MASK[:, None], value), shapes=[(3, 4), ()],
          numpy=lambda a, value: np.where(ROW_MASK[:, None], value, a), name="masked_fill_tensor_value"),
+    Case(ndl.tril, shapes=[(3, 4)], numpy=np.tril),
+    Case(ndl.tril, shapes=[(2, 4, 3)], numpy=lambda a, diagonal: np.tril(a, diagonal), kwargs={"diagonal": -1}),
+    Case(ndl.triu, shapes=[(4, 3)], numpy=np.triu),
+    Case(lambda a: ndl.triu(a * a, 1), shapes=[(2, 3, 3)], numpy=lambda a: np.triu(a * a, 1),
+         name="triu_of_square"),
 ]
 
 
@@ -248,3 +253,23 @@ def test_masked_fill_broadcasts_the_mask_and_its_adjoint_is_zero_where_filled():
         ndl.masked_fill(x, np.ones((3, 3), bool), 0.0)
     with pytest.raises(TypeError, match="^masked_fill: the mask must be bool, got dtype int64"):
         ndl.masked_fill(x, np.array([1, 0, 1]), 0.0)
+
+
+# ---- tril, triu -----------------------------------------------------------------------------
+
+
+def test_tril_and_triu_zero_the_other_triangle_even_at_inf_and_its_adjoint():
+    a = np.array([[1.0, np.inf], [np.nan, 2.0]], dtype=np.float32)
+    x = ndl.Tensor(a)
+    lower, upper = ndl.tril(x), ndl.triu(x, diagonal=1)
+    np.testing.assert_array_equal(lower.numpy(), [[1, 0], [np.nan, 2]])
+    np.testing.assert_array_equal(upper.numpy(), [[0, np.inf], [0, 0]])
+    (g,) = ndl.autograd.grad(lower.sum(), [x])
+    np.testing.assert_array_equal(g.numpy(), [[1, 0], [1, 1]])
+
+
+def test_tril_and_triu_name_a_bad_input():
+    with pytest.raises(ValueError, match=r"^tril: needs at least 2 dimensions, got shape \(3,\)"):
+        ndl.tril(ndl.Tensor(np.ones(3, np.float32)))
+    with pytest.raises(TypeError, match="^triu: diagonal must be an int"):
+        ndl.triu(ndl.Tensor(np.ones((2, 2), np.float32)), 0.5)
