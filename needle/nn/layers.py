@@ -46,6 +46,11 @@ class Linear(Module):
             raise ValueError(
                 f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
             )
+        if x.ndim > 2:
+            # One (rows, in) @ (in, out) product: NumPy runs a stacked matmul as one BLAS call per
+            # leading index, 1.5-3.5x slower here for (32, 40, 64) @ (64, 64) and (1024, 1, 64).
+            rows = x.reshape((math.prod(x.shape[:-1]), self.in_features))
+            return Linear.forward(self, rows).reshape(x.shape[:-1] + (self.out_features,))
         if self.bias is None:
             return x @ self.weight
         bias = self.bias

@@ -2,6 +2,11 @@
 mean squared error and Huber. Each takes `reduction='mean' | 'sum' | 'none'` (a 0-d Tensor, or
 one loss per entry with 'none') and calls its function in `needle.nn.functional`.
 """
+import math
+
+import numpy as np
+
+from ..autograd import Tensor
 from . import functional as F
 from .module import Module
 
@@ -15,11 +20,27 @@ class SoftmaxLoss(Module):
 
     One fused node (`ops.softmax_cross_entropy`): the row max is subtracted, so logits near 1e10
     give a finite loss and gradient, and the rule is built from ops, so it is differentiable twice.
-    Labels may be any integer dtype, or floats holding whole numbers.
+    Labels may be any integer dtype, or floats holding whole numbers. Logits (..., k) with labels
+    (...,) (a sequence model's (T, B, k)) are folded into rows: the mean is over every position.
     """
 
     def forward(self, logits, y):
+        if isinstance(logits, Tensor) and logits.ndim != 2:
+            logits, y = _as_rows(logits, y)
         return F.cross_entropy(logits, y)
+
+
+def _as_rows(logits, y):
+    """Logits (..., k) and labels (...,) as (rows, k) and (rows,)."""
+    labels_shape = y.shape if isinstance(y, Tensor) else np.shape(y)
+    if logits.ndim == 0 or tuple(labels_shape) != logits.shape[:-1]:
+        raise ValueError(
+            f"SoftmaxLoss: logits {logits.shape} and labels {tuple(labels_shape)}: "
+            "expected logits (..., classes) and labels of the leading shape (...)"
+        )
+    rows = math.prod(logits.shape[:-1])
+    y = y.reshape((rows,)) if isinstance(y, Tensor) else np.reshape(y, (rows,))
+    return logits.reshape((rows, logits.shape[-1])), y
 
 
 class _Loss(Module):

@@ -29,7 +29,7 @@ class LayerNorm1d(Module):
 
 
 class BatchNorm1d(Module):
-    """y = w·(x − μ) / √(σ² + eps) + b per feature: (batch, dim) → (batch, dim).
+    """y = w·(x − μ) / √(σ² + eps) + b per feature: (batch, dim) → (batch, dim), or (batch, dim, length).
 
     Training: μ and σ² are the batch mean and biased variance over axis 0, and
     running ← (1 − momentum)·running + momentum·observed (needle: the biased variance goes into
@@ -47,8 +47,18 @@ class BatchNorm1d(Module):
         self.register_buffer("running_var", init.ones(dim, device=device, dtype=dtype))
 
     def forward(self, x):
-        if x.ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"BatchNorm1d: expected input of shape (batch, {self.dim}), got {x.shape}")
+        if x.ndim not in (2, 3) or x.shape[1] != self.dim:
+            raise ValueError(
+                f"BatchNorm1d: expected input of shape (batch, {self.dim}), got {x.shape}; "
+                f"(batch, {self.dim}, length) is accepted too"
+            )
+        if x.ndim == 3:  # PyTorch's (N, C, L): statistics over N and L, as rows of (N·L, C)
+            batch, _, length = x.shape
+            rows = x.permute((0, 2, 1)).reshape((batch * length, self.dim))
+            return self._normalize(rows).reshape((batch, length, self.dim)).permute((0, 2, 1))
+        return self._normalize(x)
+
+    def _normalize(self, x):
         return F.batch_norm(
             x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps
         )

@@ -199,3 +199,115 @@ def test_composed_model_gradients_with_respect_to_its_input():
     )
     model = nn.Sequential(nn.Residual(block), nn.Sigmoid(), nn.Flatten()).eval()
     check_gradients(model, np.random.randn(5, 4))
+
+
+# ---- extra leading axes: (..., features), as sequence models and attention call these layers ----
+
+
+def test_linear_on_leading_axes_is_one_product_of_the_folded_rows():
+    layer = nn.Linear(4, 3)
+    x = init.randn(2, 5, 4)
+    out = layer(x)
+    assert out.shape == (2, 5, 3)
+    affine = out.inputs[0]  # reshape back ← one Affine node ← reshape to (10, 4)
+    assert type(affine.op).__name__ == "Affine" and affine.shape == (10, 3)
+    assert layer(init.randn(0, 3, 4)).shape == (0, 3, 3)
+
+
+def test_linear_gradients_on_leading_axes_with_and_without_bias():
+    for bias in (True, False):
+        layer = nn.Linear(3, 2, bias=bias, dtype="float64")
+
+        def linear(x, weight, *bias_value):
+            layer.weight = weight
+            if bias_value:
+                layer.bias = bias_value[0]
+            return layer(x)
+
+        parameters = [p.numpy() for p in layer.parameters()]
+        check_gradients(linear, np.random.randn(2, 3, 3), *parameters)
+
+
+def test_linear_on_leading_axes_matches_torch():
+    torch = pytest.importorskip("torch")
+    layer = nn.Linear(5, 3)
+    weight = torch.tensor(layer.weight.numpy(), requires_grad=True)
+    bias = torch.tensor(layer.bias.numpy().reshape(-1), requires_grad=True)
+    x = np.random.randn(2, 3, 4, 5).astype(np.float32)
+    x_torch = torch.tensor(x, requires_grad=True)
+    source = ndl.Tensor(x)
+    out = layer(source)
+    expected = torch.nn.functional.linear(x_torch, weight.T, bias)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (out * out).sum().backward()
+    (expected * expected).sum().backward()
+    np.testing.assert_allclose(source.grad.numpy(), x_torch.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(layer.bias.grad.numpy().reshape(-1), bias.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_layer_norm_normalises_the_last_axis_of_any_leading_shape():
+    layer = nn.LayerNorm1d(4)
+    layer.weight.data = constant([1.0, 2.0, 0.5, -1.0])
+    layer.bias.data = constant([0.0, 1.0, -1.0, 3.0])
+    x = np.random.randn(2, 3, 4).astype(np.float32) * 3 + 1
+    mean = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    expected = (x - mean) / np.sqrt(var + 1e-5) * [1.0, 2.0, 0.5, -1.0] + [0.0, 1.0, -1.0, 3.0]
+    out = layer(constant(x))
+    assert out.shape == (2, 3, 4) and out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
+    check_gradients(nn.LayerNorm1d(4, dtype="float64"), np.random.randn(2, 2, 4))
+
+
+def test_layer_norm_on_leading_axes_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.randn(3, 2, 5).astype(np.float32)
+    source = ndl.Tensor(x)
+    x_torch = torch.tensor(x, requires_grad=True)
+    out = nn.LayerNorm1d(5)(source)
+    expected = torch.nn.LayerNorm(5)(x_torch)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (out * out * out).sum().backward()
+    (expected ** 3).sum().backward()
+    np.testing.assert_allclose(source.grad.numpy(), x_torch.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_dropout_on_leading_axes_draws_one_mask_of_the_input_shape():
+    x = np.random.randn(2, 3, 4).astype(np.float32)
+    np.random.seed(6)
+    out = nn.Dropout(0.4)(constant(x)).numpy()
+    np.random.seed(6)
+    keep = np.random.rand(2, 3, 4) <= 0.6
+    np.testing.assert_allclose(out, x * keep / np.float32(0.6), rtol=1e-6)
+
+
+def test_batch_norm_1d_on_batch_channels_length_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.randn(4, 3, 5).astype(np.float32) * 2 + 1
+    layer = nn.BatchNorm1d(3)
+    reference = torch.nn.BatchNorm1d(3)
+    source = ndl.Tensor(x)
+    x_torch = torch.tensor(x, requires_grad=True)
+    out = layer(source)
+    expected = reference(x_torch)
+    assert out.shape == (4, 3, 5)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (out * out * out).sum().backward()
+    (expected ** 3).sum().backward()
+    np.testing.assert_allclose(source.grad.numpy(), x_torch.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(layer.running_mean.numpy(), reference.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    x = np.random.randn(2, 3, 5).astype(np.float32)
+    mean = layer.running_mean.numpy().reshape(1, 3, 1)
+    var = layer.running_var.numpy().reshape(1, 3, 1)  # needle: biased, unlike PyTorch's
+    np.testing.assert_allclose(layer.eval()(constant(x)).numpy(), (x - mean) / np.sqrt(var + 1e-5),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_1d_on_batch_channels_length_is_batch_norm_of_the_rows():
+    x = np.random.randn(3, 2, 4)
+    rows = x.transpose(0, 2, 1).reshape(12, 2)
+    expected = (rows - rows.mean(axis=0)) / np.sqrt(rows.var(axis=0) + 1e-5)
+    out = nn.BatchNorm1d(2, dtype="float64")(ndl.Tensor(x))
+    np.testing.assert_allclose(out.numpy(), expected.reshape(3, 4, 2).transpose(0, 2, 1), rtol=1e-10)
+    check_gradients(nn.BatchNorm1d(2, dtype="float64"), np.random.randn(3, 2, 4))

@@ -50,11 +50,51 @@ def test_softmax_loss_is_stable_for_huge_logits():
 
 @pytest.mark.parametrize(
     "logits_shape, labels_shape",
-    [((4, 3), (5,)), ((4,), (4,)), ((4, 3), (4, 1))],
+    [((4, 3), (5,)), ((4, 3), (4, 1))],
 )
 def test_softmax_loss_rejects_mismatched_shapes(logits_shape, labels_shape):
     with pytest.raises(ValueError, match=r"cross_entropy: expected logits \(N, C\) and integer targets \(N,\)"):
         nn.SoftmaxLoss()(ndl.Tensor(np.zeros(logits_shape)), np.zeros(labels_shape, dtype=int))
+
+
+@pytest.mark.parametrize(
+    "logits_shape, labels_shape",
+    [((4,), (4,)), ((2, 3, 4), (2, 4)), ((2, 3, 4), (6,)), ((), ())],
+)
+def test_softmax_loss_with_leading_axes_needs_labels_of_the_leading_shape(logits_shape, labels_shape):
+    with pytest.raises(ValueError, match=r"SoftmaxLoss: logits .* expected logits \(\.\.\., classes\)"):
+        nn.SoftmaxLoss()(ndl.Tensor(np.zeros(logits_shape)), np.zeros(labels_shape, dtype=int))
+
+
+def test_softmax_loss_on_leading_axes_is_the_mean_over_every_position():
+    logits = np.random.randn(3, 2, 5).astype(np.float32) * 3
+    labels = np.random.randint(0, 5, size=(3, 2))
+    z = ndl.Tensor(logits)
+    loss = nn.SoftmaxLoss()(z, ndl.Tensor(labels.astype(np.float32)))  # float labels, as the course's
+    assert loss.shape == () and loss.dtype == np.float32
+    expected = cross_entropy(logits.reshape(6, 5).astype(np.float64), labels.reshape(6))
+    assert loss.numpy() == pytest.approx(expected, rel=1e-5)
+    loss.backward()
+    assert z.grad.shape == (3, 2, 5)
+    # One example: logits (classes,) with a 0-d label.
+    single = nn.SoftmaxLoss()(ndl.Tensor(logits[0, 0]), labels[0, 0])
+    assert single.numpy() == pytest.approx(cross_entropy(logits[:1, 0].astype(np.float64), labels[:1, 0]), rel=1e-5)
+    check_gradients(lambda z: nn.SoftmaxLoss()(z, labels), np.random.randn(3, 2, 5), order=2)
+
+
+def test_softmax_loss_on_leading_axes_matches_torch():
+    torch = pytest.importorskip("torch")
+    logits = np.random.randn(4, 3, 6).astype(np.float32) * 2
+    labels = np.random.randint(0, 6, size=(4, 3))
+    z = ndl.Tensor(logits)
+    z_torch = torch.tensor(logits, requires_grad=True)
+    loss = nn.SoftmaxLoss()(z, labels)
+    # PyTorch puts the classes on axis 1 of (N, C, d); the course puts them last.
+    expected = torch.nn.functional.cross_entropy(z_torch.permute(0, 2, 1), torch.tensor(labels))
+    assert loss.numpy() == pytest.approx(expected.item(), rel=1e-5)
+    loss.backward()
+    expected.backward()
+    np.testing.assert_allclose(z.grad.numpy(), z_torch.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_mse_loss_is_the_mean_of_squared_differences():

@@ -102,7 +102,7 @@ def test_batchnorm_gradients(training):
 @pytest.mark.parametrize(
     "layer, shape, message",
     [(nn.BatchNorm1d(3), (4, 2), r"BatchNorm1d: expected input of shape \(batch, 3\), got \(4, 2\)"),
-     (nn.BatchNorm1d(3), (4, 3, 1), "BatchNorm1d: expected input"),
+     (nn.BatchNorm1d(3), (4, 3, 1, 1), "BatchNorm1d: expected input"),
      (nn.LayerNorm1d(3), (4, 2), r"LayerNorm1d: input of shape \(4, 2\) does not end in dim=3")],
 )
 def test_normalisation_rejects_wrong_widths(layer, shape, message):
