@@ -6,6 +6,11 @@ from . import (
     broadcast, comparison, contraction, conv, decompositions, elementary, elementwise, fused, indexing, linalg, pooling,
     reduction, scan, shape, sorting, special, tuples,
 )
+
+# The families, kept before the star imports: the function `conv` replaces the module's name here.
+_FAMILIES = (broadcast, comparison, contraction, conv, decompositions, elementary, elementwise, fused, indexing,
+             linalg, pooling, reduction, scan, shape, sorting, special, tuples)
+
 from .broadcast import *  # noqa: F401,F403
 from .comparison import *  # noqa: F401,F403
 from .contraction import *  # noqa: F401,F403
@@ -26,7 +31,6 @@ from .tuples import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for family in (broadcast, comparison, contraction, conv, decompositions, elementary, elementwise, fused, indexing,
-                   linalg, pooling, reduction, scan, shape, sorting, special, tuples)
+    for family in _FAMILIES
     for name in family.__all__
 ]
