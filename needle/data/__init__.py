@@ -1,4 +1,8 @@
 """Datasets, the DataLoader and image transforms; every public name is re-exported here flat."""
+from .cifar10 import (
+    CIFAR10Dataset, CIFAR10FormatError, cifar10_batch_names, default_cifar10_dir, read_cifar10_batch,
+    read_cifar10_binary, read_cifar10_pickle,
+)
 from .collate import default_collate
 from .dataset import Dataset, NDArrayDataset, TensorDataset
 from .loader import DataLoader
@@ -13,4 +17,6 @@ __all__ = [
     "MNISTDataset", "MNISTFormatError", "default_mnist_dir", "parse_mnist", "read_idx", "make_spiral",
     "make_linear_regression", "train_val_test_split", "RandomCrop", "RandomFlipHorizontal",
     "Dictionary", "Corpus", "CharCorpus", "pydoc_text", "pydoc_corpus", "batchify", "get_batch",
+    "CIFAR10Dataset", "CIFAR10FormatError", "cifar10_batch_names", "default_cifar10_dir", "read_cifar10_batch",
+    "read_cifar10_binary", "read_cifar10_pickle",
 ]
