@@ -1,2 +1,132 @@
-"""Pooling over the spatial axes of NCHW input: max_pool2d and avg_pool2d."""
-__all__ = []
+"""Pooling over the spatial axes of NCHW input: max_pool2d and avg_pool2d (PyTorch's signatures and sizes).
+
+Max pooling is one op that saves where each window's maximum lies; its adjoint scatters there and its
+jvp gathers from there. Average pooling is linear: a conv of each channel with a constant 1/(KH·KW) kernel.
+"""
+import operator
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import SavingOp, Tensor, as_tensor
+from .conv import Conv
+from .indexing import getitem, scatter_add
+from .shape import reshape
+
+__all__ = ["MaxPool", "max_pool2d", "avg_pool2d"]
+
+
+def _pair(op_name, what, value, minimum):
+    """An int or a pair of ints (each at least `minimum`) as a pair."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    try:
+        values = tuple(operator.index(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op_name}: {what} must be an int or a pair of ints, got {value!r}") from None
+    if len(values) != 2 or min(values) < minimum or any(isinstance(v, bool) for v in values):
+        raise ValueError(f"{op_name}: {what} must be an int or a pair of ints >= {minimum}, got {value!r}")
+    return values
+
+
+def _window(op_name, kernel_size, stride, padding):
+    """((KH, KW), (SH, SW), (PH, PW)) with PyTorch's rules: stride None is the kernel size, and
+    padding at most half the kernel (so every window holds an entry of the input)."""
+    kernel = _pair(op_name, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pair(op_name, "stride", stride, 1)
+    padding = _pair(op_name, "padding", padding, 0)
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op_name}: padding {padding} must be at most half the kernel size {kernel}")
+    return kernel, stride, padding
+
+
+def _output_size(op_name, shape, kernel, stride, padding):
+    if len(shape) != 4:
+        raise ValueError(f"{op_name}: expected NCHW input (4-d) or CHW (3-d), got shape {tuple(shape)}")
+    sizes = tuple((size + 2 * p - k) // s + 1 for size, k, s, p in zip(shape[2:], kernel, stride, padding))
+    if min(sizes) < 1:
+        raise ValueError(f"{op_name}: input {tuple(shape)} is smaller than the kernel {kernel} with padding {padding}")
+    return sizes
+
+
+def _batched(op_name, a):
+    """`a` as a Tensor with a batch axis: CHW input gets one (removed again by `_unbatched`)."""
+    a = as_tensor(op_name, a)
+    if a.ndim == 3:
+        return reshape(a, (1,) + tuple(a.shape)), True
+    return a, False
+
+
+def _unbatched(out, added):
+    return reshape(out, tuple(out.shape[1:])) if added else out
+
+
+class MaxPool(SavingOp):
+    """y[n, c, i, j] = max of x[n, c, i·SH + u − PH, j·SW + v − PW] over the window 0 ≤ u < KH, 0 ≤ v < KW,
+    padding counting as −∞: (N, C, H, W) → (N, C, (H + 2PH − KH)//SH + 1, (W + 2PW − KW)//SW + 1).
+
+    Ties: the adjoint goes to the first maximum in the window (row-major order), as in PyTorch. The node
+    saves, per output entry, the flat index of that entry of x; a window whose real entries are all −∞
+    points at the entry nearest its first padded maximum.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel, self.stride, self.padding = _window("max_pool2d", kernel_size, stride, padding)
+
+    def compute_saving(self, a):
+        out_h, out_w = _output_size("max_pool2d", a.shape, self.kernel, self.stride, self.padding)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        n, c, h, w = a.shape
+        if a.dtype.kind not in "fiu":
+            raise TypeError(f"max_pool2d: expected a float or integer input, got dtype {a.dtype}")
+        lowest = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
+        padded = np.full((n, c, h + 2 * ph, w + 2 * pw), lowest, dtype=a.dtype)
+        padded[:, :, ph:ph + h, pw:pw + w] = a
+        strides = padded.strides
+        windows = as_strided(
+            padded, (n, c, out_h, out_w, kh, kw),
+            strides[:2] + (strides[2] * sh, strides[3] * sw) + strides[2:], writeable=False,
+        ).reshape(n, c, out_h, out_w, kh * kw)
+        first = np.argmax(windows, axis=-1)  # the first maximum: PyTorch's choice among ties
+        out = np.take_along_axis(windows, first[..., None], axis=-1)[..., 0]
+        rows = np.arange(out_h)[:, None] * sh + first // kw - ph
+        cols = np.arange(out_w) * sw + first % kw - pw
+        np.clip(rows, 0, h - 1, out=rows)
+        np.clip(cols, 0, w - 1, out=cols)
+        planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+        return out, planes + rows * w + cols
+
+    def gradient(self, out_grad, node):
+        shape = node.inputs[0].shape
+        size = int(np.prod(shape))
+        return reshape(scatter_add(out_grad, (node.saved,), (size,)), shape)
+
+    def jvp(self, tangents, node):
+        (t,) = tangents
+        return getitem(reshape(t, (-1,)), (node.saved,))
+
+
+def max_pool2d(a, kernel_size, stride=None, padding=0):
+    """Maximum over each KH×KW window of NCHW (or CHW) `a`, PyTorch's `max_pool2d` (stride defaults to
+    the kernel size, padding counts as −∞). Ties send the adjoint to the first maximum in the window."""
+    a, added = _batched("max_pool2d", a)
+    return _unbatched(MaxPool(kernel_size, stride, padding)(a), added)
+
+
+def avg_pool2d(a, kernel_size, stride=None, padding=0):
+    """Mean over each KH×KW window of NCHW (or CHW) `a`, PyTorch's `avg_pool2d` with its default
+    count_include_pad=True: padded zeros count, so every window divides by KH·KW.
+
+    A conv of each channel (moved into the batch) with a constant kernel of 1/(KH·KW); one stride for both axes.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = _window("avg_pool2d", kernel_size, stride, padding)
+    if sh != sw:
+        raise NotImplementedError(f"avg_pool2d: strides ({sh}, {sw}) differ; only one stride for both axes is supported")
+    a, added = _batched("avg_pool2d", a)
+    if a.dtype.kind != "f":
+        raise TypeError(f"avg_pool2d: expected a floating-point input, got dtype {a.dtype}")
+    n, c = a.shape[:2]
+    out_h, out_w = _output_size("avg_pool2d", a.shape, (kh, kw), (sh, sw), (ph, pw))
+    kernel = Tensor.make_const(np.full((kh, kw, 1, 1), 1.0 / (kh * kw), dtype=a.dtype))
+    planes = reshape(a, (n * c,) + tuple(a.shape[2:]) + (1,))
+    out = Conv(sh, ((ph, ph), (pw, pw)))(planes, kernel)
+    return _unbatched(reshape(out, (n, c, out_h, out_w)), added)
