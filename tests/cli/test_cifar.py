@@ -1,0 +1,126 @@
+"""CIFAR-10 downloads from a local mirror: the MD5 checked before the archive is opened, only the
+expected members unpacked (no traversal, no links, bounded sizes), and offline errors."""
+import hashlib
+import io
+import socket
+import tarfile
+
+import pytest
+
+from needle.cli import cifar
+from needle.cli.cifar import ARCHIVE, FOLDER, download_cifar10
+from needle.cli.download import DownloadError
+from needle.data import CIFAR10Dataset
+from tests.data.cifar10_files import generated_set, python_batch_bytes
+
+
+def _quiet(message):
+    """A log function that drops the progress lines."""
+
+
+def _archive(folder, extra=(), batches=None, drop=()):
+    """Write cifar-10-python.tar.gz with the generated set (and `extra` (TarInfo, bytes) members) to
+    `folder`; returns its MD5."""
+    folder.mkdir(exist_ok=True)
+    batches = batches or {
+        name: python_batch_bytes(*arrays) for name, arrays in generated_set(per_batch=4, test=6).items()
+    }
+    with tarfile.open(folder / ARCHIVE, "w:gz") as tar:
+        directory = tarfile.TarInfo(FOLDER)
+        directory.type = tarfile.DIRTYPE
+        tar.addfile(directory)
+        members = [(f"{FOLDER}/{name}", data) for name, data in batches.items() if name not in drop]
+        members.append((f"{FOLDER}/batches.meta", b"meta"))
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info, data in extra:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return hashlib.md5((folder / ARCHIVE).read_bytes()).hexdigest()
+
+
+def _leftovers(folder):
+    return [path.name for path in folder.iterdir() if path.name.startswith(".")] if folder.exists() else []
+
+
+def test_download_verifies_unpacks_and_then_fetches_nothing(tmp_path, serve, monkeypatch):
+    mirror = tmp_path / "mirror"
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", _archive(mirror))
+    target = tmp_path / "data"
+    assert download_cifar10(target, serve(mirror), timeout=10, log=_quiet) is True
+    assert sorted(path.name for path in (target / FOLDER).iterdir()) == [
+        "batches.meta", "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
+    ]
+    assert _leftovers(target) == []
+    assert len(CIFAR10Dataset(target, train=True)) == 20 and len(CIFAR10Dataset(target, train=False)) == 6
+    assert download_cifar10(target, serve(mirror), timeout=10, log=_quiet) is False
+
+
+def test_the_published_md5_is_checked_before_the_archive_is_opened(tmp_path, serve, monkeypatch):
+    mirror = tmp_path / "mirror"
+    _archive(mirror)
+    opened = []
+    monkeypatch.setattr(cifar, "_unpack", lambda *args: opened.append(args))
+    target = tmp_path / "data"
+    with pytest.raises(DownloadError, match=f"{ARCHIVE}: MD5 [0-9a-f]{{32}}, expected {cifar.ARCHIVE_MD5}; the archive was not opened"):
+        download_cifar10(target, serve(mirror), timeout=10, log=_quiet)
+    assert opened == [] and list(target.iterdir()) == []
+
+
+def _member(name, kind=tarfile.REGTYPE, data=b"x", linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.linkname = kind, len(data) if kind == tarfile.REGTYPE else 0, linkname
+    return info, data if kind == tarfile.REGTYPE else None
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([_member("../escaped")], r"unexpected member '\.\./escaped'"),
+    ([_member(f"{FOLDER}/../../escaped")], r"unexpected member 'cifar-10-batches-py/\.\./\.\./escaped'"),
+    ([_member("/tmp/absolute")], "unexpected member '/tmp/absolute'"),
+    ([_member(f"{FOLDER}/readme.html", tarfile.SYMTYPE, linkname="/etc/passwd")], "is not a regular file"),
+    ([_member(f"{FOLDER}/readme.html", data=b"x" * 70_000)], "is 70000 bytes, more than 65536"),
+], ids=["parent", "nested parent", "absolute", "symlink", "oversized"])
+def test_unexpected_members_are_refused_and_nothing_is_kept(tmp_path, serve, monkeypatch, extra, message):
+    mirror = tmp_path / "mirror"
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", _archive(mirror, extra=extra))
+    target = tmp_path / "deep" / "data"
+    with pytest.raises(DownloadError, match=message):
+        download_cifar10(target, serve(mirror), timeout=10, log=_quiet)
+    assert list(target.iterdir()) == []
+    assert not (tmp_path / "deep" / "escaped").exists() and not (tmp_path / "escaped").exists()
+
+
+def test_an_archive_whose_batch_does_not_parse_is_not_kept(tmp_path, serve, monkeypatch):
+    mirror = tmp_path / "mirror"
+    batches = {name: python_batch_bytes(*arrays) for name, arrays in generated_set(per_batch=2, test=2).items()}
+    batches["test_batch"] = batches["test_batch"][:-50]
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", _archive(mirror, batches=batches))
+    target = tmp_path / "data"
+    with pytest.raises(DownloadError, match="cifar-10-batches-py/test_batch is not a CIFAR-10 batch"):
+        download_cifar10(target, serve(mirror), timeout=10, log=_quiet)
+    assert list(target.iterdir()) == []
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", _archive(mirror, drop=("data_batch_4",)))
+    with pytest.raises(DownloadError, match="the archive has no cifar-10-batches-py/data_batch_4"):
+        download_cifar10(target, serve(mirror), timeout=10, log=_quiet)
+
+
+def test_a_body_larger_than_the_archive_is_refused(tmp_path, serve, monkeypatch):
+    mirror = tmp_path / "mirror"
+    _archive(mirror)
+    monkeypatch.setattr(cifar, "MAX_ARCHIVE_BYTES", 1000)
+    with pytest.raises(DownloadError, match="more than 1000 bytes; not the CIFAR-10 archive"):
+        download_cifar10(tmp_path / "data", serve(mirror), timeout=10, log=_quiet)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_download_offline_says_so_in_one_line(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(DownloadError) as caught:
+        download_cifar10(tmp_path / "data", f"http://127.0.0.1:{port}", timeout=5, log=_quiet)
+    message = str(caught.value)
+    assert message.startswith(f"cannot fetch http://127.0.0.1:{port}/{ARCHIVE}")
+    assert "offline?" in message and "\n" not in message
+    assert list((tmp_path / "data").iterdir()) == []
