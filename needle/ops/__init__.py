@@ -4,12 +4,12 @@ One module per family; each imports the families it builds on, so the order here
 """
 from . import (
     broadcast, comparison, contraction, conv, decompositions, elementary, elementwise, fused, indexing, linalg, pooling,
-    reduction, scan, shape, sorting, special, tuples,
+    reduction, scan, sequence, shape, sorting, special, tuples,
 )
 
 # The families, kept before the star imports: the function `conv` replaces the module's name here.
 _FAMILIES = (broadcast, comparison, contraction, conv, decompositions, elementary, elementwise, fused, indexing,
-             linalg, pooling, reduction, scan, shape, sorting, special, tuples)
+             linalg, pooling, reduction, scan, sequence, shape, sorting, special, tuples)
 
 from .broadcast import *  # noqa: F401,F403
 from .comparison import *  # noqa: F401,F403
@@ -24,6 +24,7 @@ from .linalg import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
+from .sequence import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
