@@ -69,6 +69,27 @@ class MultiHeadAttention(Module):
         return f"dropout={self.dropout.p}, causal={self.causal}"
 
 
+def normed_projection(normed, norm, projection):
+    """projection(norm(x)) from x̂ = standardize(x): x̂ (w ⊙ W) + (b W + c), one affine node.
+
+    LayerNorm1d's affine part w ⊙ x̂ + b is folded into the Linear (W, bias c) that follows it, so
+    the (in, out) weights are scaled rather than the (…, in) activations: two passes over the
+    activations saved forward and more backward (workload 9). The gradients reach w, b, W and c
+    through the folded weights, which are graph nodes.
+    """
+    weight = projection.weight
+    folded = ops.reshape(norm.weight, (weight.shape[0], 1)) * weight
+    bias = ops.matmul(norm.bias, weight)
+    if projection.bias is not None:
+        bias = bias + ops.reshape(projection.bias, bias.shape)
+    return ops.linear(normed, folded, bias)
+
+
+def standardized(x, norm):
+    """(x − E[x]) / √(Var[x] + eps) over the last axis, the eps of LayerNorm1d `norm`."""
+    return ops.standardize(x, (-1,), norm.eps)
+
+
 def split_heads(x, heads):
     """(B, T, H·D) → (B, H, T, D)."""
     batch, time, features = x.shape
@@ -127,9 +148,14 @@ class AttentionLayer(Module):
             raise ValueError(f"AttentionLayer: q {q.shape}, k {k.shape}, v {v.shape}: the batch sizes "
                              "must agree, and k and v need the same length")
         heads = self.num_head
-        q = split_heads(self.q_projection(self.prenorm_q(q)), heads)
-        k = split_heads(self.k_projection(self.prenorm_k(k)), heads)
-        v = split_heads(self.v_projection(self.prenorm_v(v)), heads)
+        normed_q = standardized(q, self.prenorm_q)
+        # Self-attention: the three norms share x̂ (they differ only in their affine parts).
+        same_eps = self.prenorm_q.eps == self.prenorm_k.eps == self.prenorm_v.eps
+        normed_k = normed_q if k is q and same_eps else standardized(k, self.prenorm_k)
+        normed_v = normed_q if v is q and same_eps else standardized(v, self.prenorm_v)
+        q = split_heads(normed_projection(normed_q, self.prenorm_q, self.q_projection), heads)
+        k = split_heads(normed_projection(normed_k, self.prenorm_k, self.k_projection), heads)
+        v = split_heads(normed_projection(normed_v, self.prenorm_v, self.v_projection), heads)
         result, _ = self.attn(q, k, v)
         return self.out_projection(merge_heads(result))
 
@@ -162,7 +188,8 @@ class TransformerLayer(Module):
         if x.shape[2] != self.q_features:
             raise ValueError(f"TransformerLayer: x of shape {x.shape} does not end in q_features={self.q_features}")
         x = x + self.dropout(self.attention(x))
-        hidden = self.dropout(self.relu(self.linear1(self.norm(x))))
+        hidden = normed_projection(standardized(x, self.norm), self.norm, self.linear1)
+        hidden = self.dropout(self.relu(hidden))
         return x + self.dropout(self.linear2(hidden))
 
 

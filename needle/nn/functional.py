@@ -111,20 +111,23 @@ def softplus(x, beta=1.0, threshold=20.0):
 
 
 def dropout(x, p=0.5, training=True):
-    """Training: x·mask/(1 − p), mask ~ Bernoulli(1 − p) drawn by `init.randb`. Otherwise x.
+    """Training: x·(mask/(1 − p)), mask ~ Bernoulli(1 − p) drawn by `init.randb`. Otherwise x.
 
-    With p = 1 every entry is dropped (y = 0); the draw is still made, so the RNG stream does not
-    depend on p.
+    With p = 1 every entry is dropped (y = 0), with p = 0 none (y is x); the draw is still made,
+    so the RNG stream does not depend on p. The mask is scaled before the product, as in PyTorch:
+    one pass over x forward and one backward (workload 9 drops four times per layer).
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: invalid probability p={p!r}; must be in [0, 1]")
     x = as_tensor("dropout", x)
     if not training:
         return x
-    mask = init.randb(*x.shape, p=1.0 - p, dtype=x.dtype)
-    if p == 1.0:
-        return x * mask
-    return x * mask / (1.0 - p)
+    keep = init.randb(*x.shape, p=1.0 - p).cached_data
+    if p == 0.0:
+        return x
+    scaled = keep.astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    scaled *= 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    return x * Tensor.make_const(scaled)
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
