@@ -1,0 +1,219 @@
+"""Case table and properties for dilate, undilate and conv; conv against NumPy loops and PyTorch."""
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import needle as ndl
+from needle.ops import Conv
+from tests.ops.case import Case
+
+
+def conv_loops(a, b, stride=1, padding=1, dilation=1):
+    """The cross-correlation by its definition: a loop over output pixels, each a window·kernel sum."""
+    (top, bottom), (left, right) = padding if isinstance(padding, tuple) else ((padding,) * 2,) * 2
+    n, h, w, _ = a.shape
+    kh, kw, _, c_out = b.shape
+    padded = np.zeros((n, h + top + bottom, w + left + right, a.shape[3]), dtype=np.float64)
+    rows, cols = slice(max(0, -top), h - max(0, -bottom)), slice(max(0, -left), w - max(0, -right))
+    padded[:, max(0, top):padded.shape[1] - max(0, bottom), max(0, left):padded.shape[2] - max(0, right)] = a[:, rows, cols]
+    out_h = (padded.shape[1] - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (padded.shape[2] - dilation * (kw - 1) - 1) // stride + 1
+    out = np.zeros((n, out_h, out_w, c_out))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = padded[:, i * stride:i * stride + dilation * (kh - 1) + 1:dilation,
+                            j * stride:j * stride + dilation * (kw - 1) + 1:dilation]
+            out[:, i, j] = np.tensordot(window, b, axes=3)
+    return out.astype(np.result_type(a, b))
+
+
+def dilate_reference(a, axes, dilation):
+    axes = (axes,) if isinstance(axes, int) else axes
+    for axis in axes:
+        shape = list(a.shape)
+        shape[axis] *= dilation + 1
+        out = np.zeros(shape, dtype=a.dtype)
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(None, None, dilation + 1)
+        out[tuple(index)] = a
+        a = out
+    return a
+
+
+def undilate_reference(a, axes, dilation):
+    index = [slice(None)] * a.ndim
+    for axis in (axes,) if isinstance(axes, int) else axes:
+        index[axis] = slice(None, None, dilation + 1)
+    return a[tuple(index)]
+
+
+def _kernel_row(a_shape, b_shape, name, **kwargs):
+    return Case(ndl.conv, shapes=[a_shape, b_shape], numpy=conv_loops, kwargs=kwargs, low=-1, high=1, name=name)
+
+
+CASES = [
+    Case(ndl.dilate, shapes=[(2, 3)], numpy=dilate_reference, kwargs={"axes": 0, "dilation": 1}),
+    Case(ndl.dilate, shapes=[(1, 2, 3, 1)], numpy=dilate_reference, kwargs={"axes": (1, 2), "dilation": 2}),
+    Case(ndl.dilate, shapes=[(2, 3)], numpy=dilate_reference, kwargs={"axes": (0, 1), "dilation": 0}),
+    Case(ndl.undilate, shapes=[(4, 3)], numpy=undilate_reference, kwargs={"axes": 0, "dilation": 1}),
+    Case(ndl.undilate, shapes=[(5, 4, 2)], numpy=undilate_reference, kwargs={"axes": (0, 1), "dilation": 1},
+         name="undilate_odd_length"),
+    Case(lambda a: ndl.undilate(ndl.dilate(a * a, (0, 1), 2), (0, 1), 2), shapes=[(2, 3)],
+         numpy=lambda a: a * a, name="undilate_of_dilate_of_square"),
+    # stride 1 and 2, padding 0..2, K = 1, 3, 5, C_in or C_out = 1, batch 1
+    _kernel_row((1, 4, 4, 2), (3, 3, 2, 2), "conv_k3_s1_p1_batch1", stride=1, padding=1),
+    Case(ndl.conv, shapes=[(1, 3, 4, 2), (3, 3, 2, 1)], numpy=conv_loops, low=-1, high=1,
+         name="conv_default_padding_cout1"),
+    _kernel_row((2, 5, 5, 1), (3, 3, 1, 2), "conv_k3_s2_p0_cin1", stride=2, padding=0),
+    _kernel_row((1, 6, 5, 2), (3, 3, 2, 1), "conv_k3_s2_p1_dropped_rows", stride=2, padding=1),
+    _kernel_row((2, 3, 3, 3), (1, 1, 3, 2), "conv_k1_s1_p0", stride=1, padding=0),
+    _kernel_row((1, 4, 3, 1), (1, 1, 1, 2), "conv_k1_s2_p0_dropped_rows", stride=2, padding=0),
+    _kernel_row((1, 5, 4, 1), (5, 5, 1, 2), "conv_k5_s1_p2", stride=1, padding=2),
+    _kernel_row((1, 6, 6, 1), (5, 5, 1, 1), "conv_k5_s2_p2", stride=2, padding=2),
+    _kernel_row((1, 5, 5, 1), (3, 3, 1, 2), "conv_k3_dilation2", stride=1, padding=1, dilation=2),
+    Case(lambda a, b: Conv(2, ((1, 0), (-1, 2)))(a, b), shapes=[(1, 4, 5, 1), (2, 3, 1, 2)],
+         numpy=lambda a, b: conv_loops(a, b, 2, ((1, 0), (-1, 2))), low=-1, high=1,
+         name="conv_class_uneven_and_cropping_padding"),
+    Case(lambda a, b: ndl.conv(a * a, b, padding=0), shapes=[(1, 3, 3, 1), (2, 2, 1, 2)],
+         numpy=lambda a, b: conv_loops(a * a, b, 1, 0), low=-1, high=1, name="conv_of_square"),
+]
+
+
+# ---- against NumPy loops and PyTorch ----------------------------------------------------------
+
+SETTINGS = [  # (N, H, W, C_in, C_out, K, stride, padding)
+    (2, 7, 6, 3, 4, 3, 1, 1),
+    (1, 8, 8, 2, 3, 3, 2, 1),
+    (2, 9, 7, 1, 2, 5, 2, 2),
+    (3, 5, 5, 4, 1, 1, 1, 0),
+    (1, 7, 7, 2, 2, 3, 3, 0),
+    (2, 6, 6, 3, 2, 5, 1, 0),
+]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def _operands(rng, n, h, w, c_in, c_out, k):
+    return (rng.standard_normal((n, h, w, c_in)).astype(np.float32),
+            rng.standard_normal((k, k, c_in, c_out)).astype(np.float32))
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[f"N{s[0]}H{s[1]}W{s[2]}C{s[3]}-{s[4]}K{s[5]}s{s[6]}p{s[7]}" for s in SETTINGS])
+def test_conv_and_its_gradients_match_numpy_loops(rng, setting):
+    """Forward against the loop definition; both adjoints against the loop's transpose: ā and b̄ are the
+    derivatives of ⟨ȳ, conv(a, b)⟩, which the loops give as window-by-window sums."""
+    n, h, w, c_in, c_out, k, stride, padding = setting
+    a, b = _operands(rng, n, h, w, c_in, c_out, k)
+    x, kernel = ndl.Tensor(a), ndl.Tensor(b)
+    y = ndl.conv(x, kernel, stride=stride, padding=padding)
+    expected = conv_loops(a.astype(np.float64), b.astype(np.float64), stride, padding)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
+    out_grad = rng.standard_normal(y.shape)
+    y.backward(ndl.Tensor(out_grad.astype(np.float32)))
+    padded = np.pad(a.astype(np.float64), ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    grad_padded, grad_b = np.zeros_like(padded), np.zeros(b.shape)
+    for i in range(y.shape[1]):
+        for j in range(y.shape[2]):
+            rows, cols = slice(i * stride, i * stride + k), slice(j * stride, j * stride + k)
+            grad_padded[:, rows, cols] += np.tensordot(out_grad[:, i, j], b, axes=([1], [3]))
+            grad_b += np.tensordot(padded[:, rows, cols], out_grad[:, i, j], axes=([0], [0]))
+    grad_a = grad_padded[:, padding:padding + h, padding:padding + w]
+    assert x.grad.dtype == kernel.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), grad_a, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(kernel.grad.numpy(), grad_b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[f"N{s[0]}H{s[1]}W{s[2]}C{s[3]}-{s[4]}K{s[5]}s{s[6]}p{s[7]}" for s in SETTINGS])
+def test_conv_matches_pytorch_values_and_gradients(rng, setting):
+    torch = pytest.importorskip("torch")
+    n, h, w, c_in, c_out, k, stride, padding = setting
+    a, b = _operands(rng, n, h, w, c_in, c_out, k)
+    x, kernel = ndl.Tensor(a), ndl.Tensor(b)
+    y = ndl.conv(x, kernel, stride=stride, padding=padding)
+    tx = torch.tensor(a).permute(0, 3, 1, 2).requires_grad_()
+    tb = torch.tensor(b).requires_grad_()
+    ty = torch.nn.functional.conv2d(tx, tb.permute(3, 2, 0, 1), stride=stride, padding=padding).permute(0, 2, 3, 1)
+    out_grad = rng.standard_normal(ty.shape).astype(np.float32)
+    ty.backward(torch.tensor(out_grad))
+    y.backward(ndl.Tensor(out_grad))
+    for ours, theirs in ((y, ty), (x.grad, tx.grad.permute(0, 2, 3, 1)), (kernel.grad, tb.grad)):
+        theirs = theirs.detach().numpy()
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+
+
+def test_conv_gradient_of_gradient_matches_pytorch(rng):
+    """Second order through the adjoint convs: d/da ⟨∂⟨ȳ, y⟩/∂b, v⟩ against PyTorch's double backward."""
+    torch = pytest.importorskip("torch")
+    a, b = _operands(rng, 2, 7, 6, 2, 3, 3)
+    out_grad = rng.standard_normal((2, 4, 3, 3)).astype(np.float32)
+    direction = rng.standard_normal(b.shape).astype(np.float32)
+    x, kernel = ndl.Tensor(a), ndl.Tensor(b)
+    (grad_b,) = ndl.autograd.grad(ndl.conv(x, kernel, 2, 1), [kernel], out_grad=ndl.Tensor(out_grad),
+                                  create_graph=True)
+    (second,) = ndl.autograd.grad(grad_b, [x], out_grad=ndl.Tensor(direction))
+    tx, tb = torch.tensor(a).requires_grad_(), torch.tensor(b).requires_grad_()
+    ty = torch.nn.functional.conv2d(tx.permute(0, 3, 1, 2), tb.permute(3, 2, 0, 1), stride=2, padding=1)
+    (tgrad_b,) = torch.autograd.grad(ty.permute(0, 2, 3, 1), tb, torch.tensor(out_grad), create_graph=True)
+    (tsecond,) = torch.autograd.grad(tgrad_b, tx, torch.tensor(direction))
+    np.testing.assert_allclose(second.numpy(), tsecond.numpy(), rtol=1e-4, atol=1e-4 * np.abs(tsecond.numpy()).max())
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+
+def test_dilate_inserts_zeros_after_every_entry_as_the_contract_states():
+    a = ndl.Tensor(np.arange(1, 11, dtype=np.float32).reshape(2, 5))
+    out = ndl.dilate(a, (0,), 1).numpy()
+    assert out.shape == (4, 5)
+    np.testing.assert_array_equal(out[[1, 3]], 0)
+    np.testing.assert_array_equal(out[[0, 2]], a.numpy())
+    np.testing.assert_array_equal(ndl.undilate(ndl.Tensor(out), (0,), 1).numpy(), a.numpy())
+
+
+def test_dilate_and_undilate_are_each_others_adjoint(rng):
+    """⟨dilate(x), y⟩ = ⟨x, undilate(y)⟩, also for a length that is not a multiple of the step."""
+    x = rng.standard_normal((3, 2, 4))
+    y = rng.standard_normal((3, 6, 12))
+    lhs = np.sum(ndl.dilate(ndl.Tensor(x), (1, 2), 2).numpy() * y)
+    assert np.isclose(lhs, np.sum(x * ndl.undilate(ndl.Tensor(y), (1, 2), 2).numpy()))
+    z = ndl.Tensor(rng.standard_normal((5, 3)))
+    ndl.undilate(z, 0, 1).sum().backward()
+    np.testing.assert_array_equal(z.grad.numpy()[:, 0], [1, 0, 1, 0, 1])
+
+
+def test_conv_keeps_float32_and_refuses_bad_shapes_and_arguments():
+    a, b = np.zeros((1, 4, 4, 2), np.float32), np.zeros((3, 3, 2, 5), np.float32)
+    assert ndl.conv(ndl.Tensor(a), ndl.Tensor(b)).dtype == np.float32
+    with pytest.raises(ValueError, match=r"conv: input \(1, 4, 4, 2\), kernel \(3, 3, 3, 5\).*2 channels"):
+        ndl.conv(ndl.Tensor(a), ndl.Tensor(np.zeros((3, 3, 3, 5), np.float32)))
+    with pytest.raises(ValueError, match="conv: .*smaller than the kernel"):
+        ndl.conv(ndl.Tensor(a), ndl.Tensor(np.zeros((7, 7, 2, 5), np.float32)), padding=1)
+    with pytest.raises(ValueError, match="conv: .*4-d"):
+        ndl.conv(ndl.Tensor(a[0]), ndl.Tensor(b))
+    with pytest.raises(ValueError, match="conv: stride must be an integer >= 1"):
+        ndl.conv(ndl.Tensor(a), ndl.Tensor(b), stride=0)
+    with pytest.raises(ValueError, match="conv: padding must be an integer >= 0"):
+        ndl.conv(ndl.Tensor(a), ndl.Tensor(b), padding=-1)
+    with pytest.raises(ValueError, match="dilate: dilation must be an integer >= 0"):
+        ndl.dilate(ndl.Tensor(a), (1,), -1)
+
+
+def test_conv_forward_keeps_at_most_one_im2col_buffer_alive():
+    """Peak traced memory of a forward pass stays under one im2col buffer plus the padded input and
+    the output (each a fraction of it) - never two buffers."""
+    a = np.ones((4, 16, 16, 8), np.float32)
+    b = np.ones((3, 3, 8, 4), np.float32)
+    x, kernel = ndl.Tensor(a), ndl.Tensor(b)
+    columns = 4 * 16 * 16 * 3 * 3 * 8 * 4  # bytes of the (N·H·W, K·K·C_in) buffer
+    tracemalloc.start()
+    try:
+        ndl.conv(x, kernel)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * columns, f"peak {peak} bytes for a {columns}-byte im2col buffer"
