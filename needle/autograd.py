@@ -30,7 +30,7 @@ import needle
 
 from . import anomaly, modes
 from .anomaly import AnomalyError, creation_sites, detect_anomaly
-from .device import cpu
+from .device import as_device, cpu
 from .tensor_methods import TensorMethods
 
 __all__ = [
@@ -353,17 +353,19 @@ class TensorTuple(Value):
 
 
 class Tensor(TensorMethods, Value):
-    """An n-dimensional array in the graph. `Tensor(array, dtype=None, requires_grad=True)`.
+    """An n-dimensional array in the graph. `Tensor(array, device=None, dtype=None, requires_grad=True)`.
 
-    The data is copied (`from_numpy` and `detach` share storage instead). Only floating-point
-    tensors can require grad: for integer and bool data `requires_grad` defaults to False.
+    The data (a list, number, NumPy array, Tensor or the course's NDArray) is copied into a plain
+    NumPy array (`from_numpy` and `detach` share storage instead); every tensor is on `cpu()`.
+    Only floating-point tensors can require grad: for integer and bool data `requires_grad`
+    defaults to False.
     """
 
     __slots__ = ()
 
     def __init__(self, array, *, device=None, dtype=None, requires_grad=None):
-        if device is not None and device != cpu():
-            raise ValueError(f"Tensor: unknown device {device!r}; needle runs on cpu()")
+        if device is not None:
+            as_device("Tensor", device)  # only an enabled device: a tensor on cuda() is an error
         data = _array_from(array, dtype)
         self._init(None, (), cached_data=data, requires_grad=leaf_requires_grad("Tensor", data, requires_grad))
 

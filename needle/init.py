@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .autograd import Tensor
-from .device import cpu
+from .device import as_device
 
 __all__ = [
     "rand", "randn", "randint", "constant", "ones", "zeros", "randb", "one_hot", "zeros_like", "ones_like",
@@ -34,8 +34,8 @@ def _shape(function, shape):
 
 
 def _leaf(function, array, device, dtype, requires_grad):
-    if device is not None and device != cpu():
-        raise ValueError(f"{function}: unknown device {device!r}; needle runs on cpu()")
+    if device is not None:
+        as_device(function, device)
     array = np.asarray(array, dtype=None if dtype is None else np.dtype(dtype))
     if requires_grad and array.dtype.kind not in "fc":
         raise TypeError(f"{function}: only floating-point tensors can require grad, got dtype {array.dtype}")
@@ -116,12 +116,14 @@ def randint(low, high=None, size=(), *, dtype="int64", device=None, requires_gra
     if not high > low:
         raise ValueError(f"randint: the range [{low}, {high}) is empty")
     shape = _shape("randint", (size,))
+    as_device("randint", device)
     return _leaf("randint", np.random.randint(low, high, size=shape, dtype=np.int64), device, dtype, requires_grad)
 
 
 def rand(*shape, low=0.0, high=1.0, device=None, dtype="float32", requires_grad=False):
     """Uniform on [low, high): low + (high − low)·U with U one `np.random.rand(*shape)` draw."""
     shape = _shape("rand", shape)
+    as_device("rand", device)  # before the draw, so a refused call leaves the RNG as it was
     draw = np.asarray(np.random.rand(*shape))
     return _leaf("rand", draw * (high - low) + low, device, dtype, requires_grad)
 
@@ -129,6 +131,7 @@ def rand(*shape, low=0.0, high=1.0, device=None, dtype="float32", requires_grad=
 def randn(*shape, mean=0.0, std=1.0, device=None, dtype="float32", requires_grad=False):
     """Normal: mean + std·Z with Z one `np.random.randn(*shape)` draw."""
     shape = _shape("randn", shape)
+    as_device("randn", device)
     draw = np.asarray(np.random.randn(*shape))
     return _leaf("randn", draw * std + mean, device, dtype, requires_grad)
 
@@ -156,6 +159,7 @@ def zeros(*shape, device=None, dtype="float32", requires_grad=False):
 def randb(*shape, p=0.5, device=None, dtype="bool", requires_grad=False):
     """Bernoulli(p): True (1) where one `np.random.rand(*shape)` draw is ≤ p."""
     shape = _shape("randb", shape)
+    as_device("randb", device)
     draw = np.asarray(np.random.rand(*shape))
     return _leaf("randb", draw <= p, device, dtype, requires_grad)
 
@@ -203,6 +207,7 @@ def xavier_uniform(fan_in, fan_out, gain=1.0, *, shape=None, **kwargs):
     """Uniform on ±a with a = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio); (fan_in, fan_out)
     unless `shape` is given."""
     shape = _fan_shape("xavier_uniform", fan_in, fan_out, shape)
+    as_device("xavier_uniform", kwargs.get("device"))
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return rand(*shape, low=-bound, high=bound, **kwargs)
 
@@ -211,6 +216,7 @@ def xavier_normal(fan_in, fan_out, gain=1.0, *, shape=None, **kwargs):
     """Normal with mean 0 and std gain·√(2 / (fan_in + fan_out)); (fan_in, fan_out) unless `shape`
     is given."""
     shape = _fan_shape("xavier_normal", fan_in, fan_out, shape)
+    as_device("xavier_normal", kwargs.get("device"))
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return randn(*shape, mean=0.0, std=std, **kwargs)
 
@@ -227,6 +233,7 @@ def kaiming_uniform(fan_in, fan_out, shape=None, nonlinearity="relu", **kwargs):
     """Uniform on ±gain·√(3 / fan_in), gain √2 for relu (He et al.); (fan_in, fan_out) unless
     `shape` is given (a conv kernel passes (K, K, C_in, C_out) with fan_in = C_in·K²)."""
     shape = _fan_shape("kaiming_uniform", fan_in, fan_out, shape)
+    as_device("kaiming_uniform", kwargs.get("device"))
     bound = _gain("kaiming_uniform", nonlinearity) * math.sqrt(3.0 / fan_in)
     return rand(*shape, low=-bound, high=bound, **kwargs)
 
@@ -235,5 +242,6 @@ def kaiming_normal(fan_in, fan_out, nonlinearity="relu", *, shape=None, **kwargs
     """Normal with mean 0 and std gain / √fan_in, gain √2 for relu; (fan_in, fan_out) unless
     `shape` is given."""
     shape = _fan_shape("kaiming_normal", fan_in, fan_out, shape)
+    as_device("kaiming_normal", kwargs.get("device"))
     std = _gain("kaiming_normal", nonlinearity) / math.sqrt(fan_in)
     return randn(*shape, mean=0.0, std=std, **kwargs)

@@ -11,7 +11,7 @@ import numpy as np
 import needle
 
 from . import modes
-from .device import CPUDevice, cpu
+from .device import as_device, is_device
 
 __all__ = ["TensorMethods"]
 
@@ -309,22 +309,30 @@ class TensorMethods:
         return self.cached_data.tolist()
 
     def to(self, *args, dtype=None, device=None):
-        """This tensor in `dtype` (a recorded cast; itself when the dtype already matches).
+        """This tensor on `device` and in `dtype` (a recorded cast; itself when nothing changes).
 
-        Positional arguments may be a dtype, a device (`"cpu"` or `ndl.cpu()`, the only one) or a
-        Tensor, whose dtype is taken."""
+        Positional arguments may be a dtype, a device (`ndl.cpu()` or `"cpu"`; the only enabled
+        one, so a move is no move) or a Tensor, whose dtype is taken."""
         for arg in args:
-            if isinstance(arg, CPUDevice) or arg == "cpu":
+            if is_device(arg):
                 device = arg
             elif dtype is None:
                 dtype = arg.dtype if isinstance(arg, needle.autograd.Tensor) else arg
             else:
                 raise TypeError(f"to: the dtype is given twice, as {dtype!r} and {arg!r}")
-        if device is not None and device != "cpu" and device != cpu():
-            raise ValueError(f"to: unknown device {device!r}; needle runs on cpu()")
+        if device is not None:
+            as_device("to", device)
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
         return needle.ops.cast(self, dtype)
+
+    def cpu(self):
+        """This tensor on the CPU: itself, as every tensor lives there."""
+        return self
+
+    def cuda(self):
+        """Refused: needle has no GPU backend (`ndl.cuda().enabled()` is False)."""
+        return self.to(needle.device.cuda())
 
     def type_as(self, other):
         return self.to(other.dtype)

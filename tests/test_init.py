@@ -185,8 +185,40 @@ def test_unknown_nonlinearity_is_rejected():
 
 
 def test_unknown_device_is_rejected():
-    with pytest.raises(ValueError, match="ones: unknown device"):
-        init.ones(2, device="cuda")
+    with pytest.raises(ValueError, match="ones: unknown device 'tpu'"):
+        init.ones(2, device="tpu")
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda device: init.ones(2, device=device), "ones"),
+        (lambda device: init.zeros(2, 3, device=device), "zeros"),
+        (lambda device: init.constant(2, c=3.0, device=device), "constant"),
+        (lambda device: init.rand(2, device=device), "rand"),
+        (lambda device: init.randn(2, device=device), "randn"),
+        (lambda device: init.randb(2, device=device), "randb"),
+        (lambda device: init.randint(3, (2,), device=device), "randint"),
+        (lambda device: init.one_hot(3, [0, 1], device=device), "one_hot"),
+        (lambda device: init.xavier_uniform(2, 3, device=device), "xavier_uniform"),
+        (lambda device: init.xavier_normal(2, 3, device=device), "xavier_normal"),
+        (lambda device: init.kaiming_uniform(2, 3, shape=(1, 1, 2, 3), device=device), "kaiming_uniform"),
+        (lambda device: init.kaiming_normal(2, 3, device=device), "kaiming_normal"),
+        (lambda device: init.zeros_like(np.ones(2), device=device), "zeros"),
+        (lambda device: init.tensor([1.0], device=device), "tensor"),
+        (lambda device: init.arange(3, device=device), "arange"),
+        (lambda device: init.linspace(0, 1, 3, device=device), "linspace"),
+        (lambda device: init.eye(2, device=device), "eye"),
+        (lambda device: init.full((2,), 1.0, device=device), "full"),
+    ],
+)
+def test_every_factory_takes_device_and_refuses_one_that_is_not_enabled(make, name):
+    for device in (ndl.cpu(), ndl.cpu_numpy(), "cpu", None):
+        assert make(device).device == ndl.cpu()
+    state = rng_state()
+    with pytest.raises(ValueError, match=rf"{name}: device cuda\(\) is not enabled"):
+        make(ndl.cuda())
+    assert rng_state() == state  # refused before any draw
 
 
 def test_kaiming_uniform_with_a_kernel_shape_matches_the_course_draw():

@@ -11,8 +11,8 @@ __all__ = ["Softmax", "LogSoftmax", "GELU", "SiLU", "LeakyReLU", "ELU", "Softplu
 class Softmax(Module):
     """y = e^x / Σ_dim e^x (default the last axis)."""
 
-    def __init__(self, dim=-1):
-        super().__init__()
+    def __init__(self, dim=-1, *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self.dim = dim
 
     def forward(self, x):
@@ -25,8 +25,8 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """y = x − logsumexp_dim(x) (default the last axis)."""
 
-    def __init__(self, dim=-1):
-        super().__init__()
+    def __init__(self, dim=-1, *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self.dim = dim
 
     def forward(self, x):
@@ -39,8 +39,8 @@ class LogSoftmax(Module):
 class GELU(Module):
     """y = x·Φ(x): exact with erf (`approximate='none'`, needs SciPy) or the tanh approximation."""
 
-    def __init__(self, approximate="none"):
-        super().__init__()
+    def __init__(self, approximate="none", *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
@@ -62,8 +62,8 @@ class SiLU(Module):
 class LeakyReLU(Module):
     """y = x where x > 0, else negative_slope·x."""
 
-    def __init__(self, negative_slope=0.01):
-        super().__init__()
+    def __init__(self, negative_slope=0.01, *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self.negative_slope = negative_slope
 
     def forward(self, x):
@@ -76,8 +76,8 @@ class LeakyReLU(Module):
 class ELU(Module):
     """y = x where x > 0, else alpha·(e^x − 1)."""
 
-    def __init__(self, alpha=1.0):
-        super().__init__()
+    def __init__(self, alpha=1.0, *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self.alpha = alpha
 
     def forward(self, x):
@@ -90,8 +90,8 @@ class ELU(Module):
 class Softplus(Module):
     """y = log(1 + e^(βx))/β, and x where βx > threshold."""
 
-    def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
+    def __init__(self, beta=1.0, threshold=20.0, *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         if not beta > 0:
             raise ValueError(f"Softplus: beta must be positive, got {beta!r}")
         self.beta = beta

@@ -15,8 +15,8 @@ class ModuleList(Module):
     names them `layers.0.weight`, ... . Indexing, slicing (a new ModuleList), len, iteration,
     `append`, `extend` and `insert` work as on a list; it has no `forward`."""
 
-    def __init__(self, modules=()):
-        super().__init__()
+    def __init__(self, modules=(), *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self._items = [_checked("ModuleList", m) for m in modules]
 
     def _contents(self):
@@ -85,8 +85,8 @@ class ModuleDict(Module):
     """A dict of modules (string keys, insertion order) whose parameters are named `key.weight`, ... .
     `d[key]`, `d[key] = m`, `del`, `in`, len, iteration over keys, `keys`, `values`, `items`, `update`."""
 
-    def __init__(self, modules=None):
-        super().__init__()
+    def __init__(self, modules=None, *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self._items = {}
         if modules is not None:
             self.update(modules)

@@ -27,7 +27,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype="float32"):
-        super().__init__()
+        super().__init__(device=device, dtype=dtype)
         for name, size in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {size!r}")
@@ -99,8 +99,8 @@ class Sequential(Module):
     `seq.modules()` gives every module of the Sequential, itself first, as in PyTorch.
     """
 
-    def __init__(self, *modules):
-        super().__init__()
+    def __init__(self, *modules, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self.modules = _Layers(modules, self)
 
     def forward(self, x):
@@ -137,8 +137,8 @@ class _Layers(list):
 class Residual(Module):
     """y = fn(x) + x."""
 
-    def __init__(self, fn):
-        super().__init__()
+    def __init__(self, fn, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         self.fn = fn
 
     def forward(self, x):
@@ -152,8 +152,8 @@ class Dropout(Module):
     depend on p.
     """
 
-    def __init__(self, p=0.5):
-        super().__init__()
+    def __init__(self, p=0.5, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: invalid probability p={p!r}; must be a number in [0, 1]")
         self.p = p

@@ -46,8 +46,8 @@ def _as_rows(logits, y):
 class _Loss(Module):
     """A loss with a `reduction`, checked when the loss is made."""
 
-    def __init__(self, reduction="mean"):
-        super().__init__()
+    def __init__(self, reduction="mean", *, device=None, dtype=None):
+        super().__init__(device=device, dtype=dtype)
         F.check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
@@ -56,8 +56,8 @@ class CrossEntropyLoss(_Loss):
     """−Σ_c q_c·log softmax(z)_c per row of logits (N, C), targets integer labels (N,) or class
     probabilities (N, C); with labels q = (1 − ε)·onehot + ε/C, ε = label_smoothing."""
 
-    def __init__(self, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
+    def __init__(self, reduction="mean", label_smoothing=0.0, *, device=None, dtype=None):
+        super().__init__(reduction, device=device, dtype=dtype)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
         self.label_smoothing = label_smoothing
@@ -97,8 +97,8 @@ class MSELoss(_Loss):
 class HuberLoss(_Loss):
     """d²/2 where |d| < delta, else delta·(|d| − delta/2), d = input − target; equal shapes."""
 
-    def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction)
+    def __init__(self, reduction="mean", delta=1.0, *, device=None, dtype=None):
+        super().__init__(reduction, device=device, dtype=dtype)
         if not delta > 0:
             raise ValueError(f"HuberLoss: delta must be positive, got {delta!r}")
         self.delta = delta

@@ -4,6 +4,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Tensor, as_tensor
+from ..device import as_device
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -41,6 +42,19 @@ def _members(value, prefix):
             yield from _members(item, _join(prefix, index))
 
 
+def check_device_and_dtype(name, device, dtype):
+    """Refuse a device that is not enabled or unknown, and a dtype that is not a floating NumPy type."""
+    as_device(name, device)
+    if dtype is None:
+        return
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        raise TypeError(f"{name}: dtype {dtype!r} is not a NumPy dtype") from None
+    if kind != "f":
+        raise TypeError(f"{name}: parameters and activations need a floating dtype, got {np.dtype(dtype)}")
+
+
 class Module:
     """A model part: Parameters, buffers and submodules held in attributes, and a `forward`.
 
@@ -50,8 +64,12 @@ class Module:
 
     training = True
 
-    def __init__(self):
+    def __init__(self, *, device=None, dtype=None):
+        # needle: every module takes the course's device= and dtype=; one without parameters
+        # checks them (an enabled device, a floating dtype) and keeps nothing.
         self.training = True
+        if device is not None or dtype is not None:
+            check_device_and_dtype(type(self).__name__, device, dtype)
 
     def __setattr__(self, name, value):
         # A Parameter is replaced by a Tensor (a Parameter, or a plain Tensor to differentiate the

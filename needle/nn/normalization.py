@@ -13,7 +13,7 @@ class LayerNorm1d(Module):
     """
 
     def __init__(self, dim, eps=1e-5, device=None, dtype="float32"):
-        super().__init__()
+        super().__init__(device=device, dtype=dtype)
         self.dim = dim
         self.eps = eps
         self.weight = Parameter(init.ones(dim, device=device, dtype=dtype))
@@ -37,7 +37,7 @@ class BatchNorm1d(Module):
     """
 
     def __init__(self, dim, eps=1e-5, momentum=0.1, device=None, dtype="float32"):
-        super().__init__()
+        super().__init__(device=device, dtype=dtype)
         self.dim = dim
         self.eps = eps
         self.momentum = momentum
