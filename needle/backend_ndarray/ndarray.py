@@ -27,9 +27,14 @@ BackendDevice = Device
 
 def _numeric(name, data, dtype):
     """A new NumPy array of numbers (bools, integers, floats) from `data`, in `dtype` when given."""
-    result = np.array(data, dtype=None if dtype is None else np.dtype(dtype))
+    try:
+        result = np.array(data)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise TypeError(f"{name}: expected numbers in a regular shape: {error}") from None
     if result.dtype.kind not in "biufc":
         raise TypeError(f"{name}: expected numbers, got a {result.dtype} array")
+    if dtype is not None:
+        result = result.astype(dtype, copy=False)
     return result
 
 
@@ -326,7 +331,7 @@ def _axis(name, axis, ndim):
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     for a in axes:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < max(ndim, 1):
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
             raise ValueError(f"NDArray.{name}: axis {axis} is out of range for an array of {ndim} axes")
     return axes
 
