@@ -13,6 +13,7 @@ import needle as ndl
 from apps import simple_ml
 from needle import autograd
 from tests.test_hw_notes import assert_stated, by_key, worked_example
+from tests import test_linalg_examples  # noqa: F401  (registers gaussian_process.md's worked examples)
 
 # ---- autodiff.md: finite differences; the traces of f = ln x1 + x1·x2 − sin x2 at (2, 5) --------
 
