@@ -13,7 +13,8 @@ from ..autograd import Tensor, as_tensor
 
 __all__ = [
     "linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "leaky_relu", "elu",
-    "softplus", "dropout", "layer_norm", "batch_norm", "cross_entropy", "nll_loss",
+    "softplus", "dropout", "layer_norm", "batch_norm", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "cross_entropy", "nll_loss",
     "binary_cross_entropy_with_logits", "l1_loss", "mse_loss", "huber_loss",
 ]
 
@@ -170,6 +171,35 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             stats += momentum * observed.reshape(stats.shape)
             running.bump_version()
     return _affine(normed, weight, bias)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Maximum over each window of NCHW (or CHW) x, padding −∞; ties send the adjoint to the first maximum."""
+    return ops.max_pool2d(as_tensor("max_pool2d", x), kernel_size, stride, padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Mean over each window of NCHW (or CHW) x; padded zeros count (PyTorch's count_include_pad=True)."""
+    return ops.avg_pool2d(as_tensor("avg_pool2d", x), kernel_size, stride, padding)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Mean over an even (oh, ow) grid of NCHW x: (N, C, H, W) → (N, C, oh, ow). needle: oh and ow must
+    divide H and W (PyTorch's uneven windows are not built); output_size 1 is global average pooling."""
+    x = as_tensor("adaptive_avg_pool2d", x)
+    out_h, out_w = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: expected NCHW input, got shape {x.shape}")
+    n, c, h, w = x.shape
+    if out_h < 1 or out_w < 1 or h % out_h or w % out_w:
+        raise ValueError(
+            f"adaptive_avg_pool2d: output size ({out_h}, {out_w}) must divide the input's (H, W) = ({h}, {w}); "
+            "uneven windows are not supported"
+        )
+    if (out_h, out_w) == (1, 1):
+        return ops.mean(x, (2, 3), keepdims=True)
+    cells = x.reshape((n, c, out_h, h // out_h, out_w, w // out_w))
+    return ops.mean(cells, (3, 5))
 
 
 def _affine(normed, weight, bias):

@@ -1,9 +1,10 @@
-"""Normalisation layers: LayerNorm1d (per row) and BatchNorm1d (per feature, with running statistics)."""
+"""Normalisation layers: LayerNorm1d (per row), BatchNorm1d (per feature, with running statistics) and
+BatchNorm2d (per channel of NCHW input)."""
 from .. import init
 from . import functional as F
 from .module import Module, Parameter
 
-__all__ = ["LayerNorm1d", "BatchNorm1d"]
+__all__ = ["LayerNorm1d", "BatchNorm1d", "BatchNorm2d"]
 
 
 class LayerNorm1d(Module):
@@ -65,3 +66,15 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return f"{self.dim}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """BatchNorm1d over the channels of NCHW input: (N, C, H, W) moved to rows (N·H·W, C), normalised
+    per channel with the same running statistics and rule, and moved back."""
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.dim:
+            raise ValueError(f"BatchNorm2d: expected NCHW input with C={self.dim} channels, got {x.shape}")
+        n, c, h, w = x.shape
+        rows = x.permute((0, 2, 3, 1)).reshape((n * h * w, c))
+        return self._normalize(rows).reshape((n, h, w, c)).permute((0, 3, 1, 2))

@@ -28,7 +28,7 @@ def _pair(op_name, what, value, minimum):
     return values
 
 
-def _window(op_name, kernel_size, stride, padding):
+def window_arguments(op_name, kernel_size, stride, padding):
     """((KH, KW), (SH, SW), (PH, PW)) with PyTorch's rules: stride None is the kernel size, and
     padding at most half the kernel (so every window holds an entry of the input)."""
     kernel = _pair(op_name, "kernel_size", kernel_size, 1)
@@ -70,7 +70,7 @@ class MaxPool(SavingOp):
     """
 
     def __init__(self, kernel_size, stride=None, padding=0):
-        self.kernel, self.stride, self.padding = _window("max_pool2d", kernel_size, stride, padding)
+        self.kernel, self.stride, self.padding = window_arguments("max_pool2d", kernel_size, stride, padding)
 
     def compute_saving(self, a):
         out_h, out_w = _output_size("max_pool2d", a.shape, self.kernel, self.stride, self.padding)
@@ -118,7 +118,7 @@ def avg_pool2d(a, kernel_size, stride=None, padding=0):
 
     A conv of each channel (moved into the batch) with a constant kernel of 1/(KH·KW); one stride for both axes.
     """
-    (kh, kw), (sh, sw), (ph, pw) = _window("avg_pool2d", kernel_size, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw) = window_arguments("avg_pool2d", kernel_size, stride, padding)
     if sh != sw:
         raise NotImplementedError(f"avg_pool2d: strides ({sh}, {sw}) differ; only one stride for both axes is supported")
     a, added = _batched("avg_pool2d", a)
