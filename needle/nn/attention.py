@@ -10,10 +10,11 @@ import math
 import numpy as np
 
 from .. import init, ops
-from . import embedding
+from ..autograd import Tensor
 from .containers import ModuleList
+from .embedding import Embedding
 from .layers import Dropout, Linear, ReLU
-from .module import Module, Parameter
+from .module import Module
 from .normalization import LayerNorm1d
 
 __all__ = ["MultiHeadAttention", "AttentionLayer", "TransformerLayer", "Transformer"]
@@ -61,7 +62,7 @@ class MultiHeadAttention(Module):
         queries, keys, dim = q.shape[2], k.shape[2], q.shape[3]
         scores = ops.MatMul(transpose_b=True)(q * (1.0 / math.sqrt(dim)), k)
         if self.causal:
-            scores = scores + causal_mask(queries, keys, scores.dtype)
+            scores = scores + Tensor.make_const(causal_mask(queries, keys, scores.dtype))
         probs = self.dropout(ops.softmax(scores, -1))
         return ops.matmul(probs, v), probs
 
@@ -193,25 +194,6 @@ class TransformerLayer(Module):
         return x + self.dropout(self.linear2(hidden))
 
 
-class _PositionTable(Module):
-    """A learned table (sequence_len, embedding_size) ~ N(0, 1), looked up by position.
-
-    needle: stands in for nn.Embedding only until needle/nn/embedding.py provides it.
-    """
-
-    def __init__(self, num_embeddings, embedding_dim, device=None, dtype="float32"):
-        super().__init__()
-        self.weight = Parameter(init.randn(num_embeddings, embedding_dim, device=device, dtype=dtype))
-
-    def forward(self, positions):
-        return ops.getitem(self.weight, positions)
-
-
-def _embedding(num_embeddings, embedding_dim, device, dtype):
-    table = getattr(embedding, "Embedding", None) or _PositionTable
-    return table(num_embeddings, embedding_dim, device=device, dtype=dtype)
-
-
 class Transformer(Module):
     """A decoder stack: x + PositionalEmbedding(0..T−1), then `num_layers` TransformerLayers.
 
@@ -226,7 +208,7 @@ class Transformer(Module):
         self.embedding_size = embedding_size
         self.batch_first = batch_first
         self.sequence_len = sequence_len
-        self.positional_embedding = _embedding(sequence_len, embedding_size, device, dtype)
+        self.positional_embedding = Embedding(sequence_len, embedding_size, device=device, dtype=dtype)
         self.layers = ModuleList([
             TransformerLayer(embedding_size, num_head, dim_head, hidden_size, dropout=dropout, causal=causal,
                              device=device, dtype=dtype)
