@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mlp, overhead, resnet
+from . import conv, mlp, overhead, resnet
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -103,6 +103,22 @@ def resnet_epoch(repeats, data):
     return _with_ratios(rows, "seconds", "torch" if "torch" in impls else "needle")
 
 
+def conv_step(repeats, _data):
+    impls = available(conv.CONV)
+    x, kernel, out_grad = conv.operands()
+    runners = {name: built_then_timed(build, x, kernel, out_grad) for name, build in impls.items()}
+    # A step is short (~20-50 ms): three rounds per repeat keep a burst of noise out of the median.
+    medians = interleaved_medians(runners, repeats * 3)
+    reference = conv.as_nhwc("numpy", medians["numpy"][1])
+    rows = []
+    for name, (seconds, result) in medians.items():
+        error = max(float(np.abs(ours - theirs).max() / np.abs(theirs).max())
+                    for ours, theirs in zip(conv.as_nhwc(name, result), reference))
+        peak = None if name == "torch" else peak_memory_mb(impls[name](x, kernel, out_grad))
+        rows.append({"impl": name, "ms": seconds * 1e3, "peak_mb": peak, "max_rel_diff_vs_numpy": error})
+    return _with_ratios(rows, "ms", "numpy")
+
+
 def _with_ratios(rows, key, baseline):
     base = next(row[key] for row in rows if row["impl"] == baseline)
     for row in rows:
@@ -116,6 +132,7 @@ WORKLOADS = {
     "hvp": ("3. Hessian-vector product of the MLP loss w.r.t. W1, batch 128", mlp_hvp, True),
     "scalar": ("4. scalar chain of 10^6 nodes, fwd+bwd", scalar_chain, False),
     "resnet": ("5. MLP-ResNet epoch (needle-train's), Adam, batch 100, MNIST 10k", resnet_epoch, True),
+    "conv": ("6. conv forward + backward, batch 32, 32 x 32, C 16 -> 32, K 3", conv_step, False),
 }
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from benchmarks import mlp, overhead
+from benchmarks import conv, mlp, overhead
 from benchmarks.common import in_fresh_process
 
 
@@ -54,3 +54,15 @@ def test_a_run_in_a_fresh_process_reports_its_own_time_and_result():
 def test_a_failing_run_in_a_fresh_process_raises_with_its_error():
     with pytest.raises(RuntimeError, match="needle_scalar_chain failed in its own process"):
         in_fresh_process("overhead", "needle_scalar_chain", [-1.5], [10])()
+
+
+@pytest.mark.parametrize("name", ["needle", "torch"])
+def test_conv_step_matches_the_hand_written_im2col(name):
+    """Workload 6 on a small batch: output, input gradient and kernel gradient agree with NumPy's."""
+    if name == "torch":
+        pytest.importorskip("torch")
+    x, kernel, out_grad = conv.operands(batch=2, size=6)
+    expected = conv.as_nhwc("numpy", conv.numpy_step(x, kernel, out_grad)())
+    for ours, theirs in zip(conv.as_nhwc(name, conv.CONV[name](x, kernel, out_grad)()), expected):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
