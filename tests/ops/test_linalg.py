@@ -56,6 +56,8 @@ CASES = [
     Case(ndl.matmul, shapes=[(2, 2, 3, 4), (4, 2)], numpy=np.matmul),
     Case(ndl.matmul, shapes=[(3, 4), (2, 2, 4, 2)], numpy=np.matmul),
     Case(ndl.matmul, shapes=[(1, 3, 4), (2, 4, 2)], numpy=np.matmul),
+    # Attention's batches of heads, (B, H, T, D) @ (B, H, D, T): one np.matmul call.
+    Case(ndl.matmul, shapes=[(2, 2, 3, 4), (2, 2, 4, 3)], numpy=np.matmul, name="matmul_attention_heads"),
     Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[1],
          name="matmul_weight_only"),
     Case(ndl.matmul, shapes=[(2, 3, 4), (4, 2)], numpy=np.matmul, grad_inputs=[0],
@@ -69,6 +71,7 @@ CASES = [
             ("matrices", (3, 4), (4, 5)),
             ("broadcast", (2, 1, 3, 4), (2, 4, 5)),
             ("batch_by_matrix", (2, 3, 4), (4, 5)),
+            ("heads", (2, 2, 3, 4), (2, 2, 4, 3)),  # q kᵀ in attention: k read as it lies
         )
     ],
     Case(ndl.norm, shapes=[(3, 4)], numpy=lambda a: np.linalg.norm(a.ravel())),
@@ -122,6 +125,24 @@ def test_rules_multiply_by_transposes_without_transpose_nodes():
     for adjoint in (grad_x, grad_w):
         assert isinstance(adjoint.op, MatMul)
         assert not any(isinstance(node.op, ndl.ops.Transpose) for node in ndl.autograd.find_topo_sort([adjoint]))
+
+
+def test_attention_heads_are_one_numpy_matmul_call_per_product_forward_and_backward(monkeypatch):
+    """q kᵀ and probs v over (B, H, T, D) batches: each product, and each adjoint, is one np.matmul
+    of the whole 4-D operands (no broadcast-and-sum, no per-head loop, no Transpose node)."""
+    rng = np.random.default_rng(0)
+    q, k, v = (ndl.Tensor(rng.standard_normal((2, 3, 4, 5)).astype(np.float32)) for _ in range(3))
+    calls = []
+    real = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda a, b, **kw: calls.append((a.shape, b.shape)) or real(a, b, **kw))
+    scores = MatMul(transpose_b=True)(q, k)
+    out = ndl.matmul(scores, v)
+    assert calls == [((2, 3, 4, 5), (2, 3, 5, 4)), ((2, 3, 4, 4), (2, 3, 4, 5))]
+    calls.clear()
+    ndl.autograd.grad(out.sum(), [q, k, v], create_graph=False)
+    assert len(calls) == 4 and all(len(a) == len(b) == 4 for a, b in calls)
+    kinds = {type(node.op).__name__ for node in ndl.autograd.find_topo_sort([out]) if node.op is not None}
+    assert kinds == {"MatMul"}
 
 
 def test_matmul_class_rejects_vectors_itself():

@@ -55,6 +55,10 @@ def np_softmax(a, axes=-1):
     return powers / np.sum(powers, axis=axes, keepdims=True)
 
 
+# −float32_max above the diagonal: the constant attention adds to hide later keys.
+CAUSAL_MASK = -np.finfo(np.float32).max * np.triu(np.ones((3, 3), dtype=np.float32), 1)
+
+
 def np_logsoftmax(a):
     return np.log(np_softmax(a.astype(np.float64))).astype(a.dtype)
 
@@ -86,6 +90,10 @@ CASES = [
     Case(ndl.softmax, shapes=[(2, 3, 4)], numpy=np_softmax, kwargs={"axes": (0, 2)}),
     Case(ndl.softmax, shapes=[(5,)], numpy=np_softmax),
     Case(ndl.softmax, shapes=[()], numpy=np_softmax),
+    # Attention's use: scores (B, H, T_q, T_kv) over the last axis, and with the causal mask added.
+    Case(ndl.softmax, shapes=[(2, 2, 3, 4)], numpy=np_softmax, name="softmax_attention_scores"),
+    Case(lambda a: ndl.softmax(a + CAUSAL_MASK), shapes=[(1, 2, 3, 3)], numpy=lambda a: np_softmax(a + CAUSAL_MASK),
+         name="softmax_causal_mask"),
     Case(ndl.logsoftmax, shapes=[(3, 4)], numpy=np_logsoftmax),
     Case(ndl.logsoftmax, shapes=[(2, 1, 3)], numpy=np_logsoftmax),
     Case(ndl.logsoftmax, shapes=[(5,)], numpy=np_logsoftmax),
