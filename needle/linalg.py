@@ -64,10 +64,8 @@ def det(a):
 
 def slogdet(a):
     """(sign, log|det A|): the sign a constant (no gradient), log|det A| differentiable; −inf when singular."""
-    a = _matrix("slogdet", a)
-    check = np.linalg.slogdet(a.cached_data)[0] if a.ndim >= 2 and a.shape[-1] == a.shape[-2] else None
-    logabsdet = _ops.LogAbsDet()(a)
-    return Tensor.make_const(np.asarray(check, dtype=a.dtype)), logabsdet
+    logabsdet = _ops.LogAbsDet()(_matrix("slogdet", a))
+    return Tensor.make_const(np.asarray(logabsdet.saved, dtype=logabsdet.dtype)), logabsdet
 
 
 def logdet(a):

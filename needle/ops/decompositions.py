@@ -7,7 +7,7 @@ gradients work; the derivations are in hw_notes/ops_linalg.md (Giles 2008; Murra
 """
 import numpy as np
 
-from ..autograd import Tensor, TensorOp, TensorTupleOp, ZeroTangent, as_tensor
+from ..autograd import SavingOp, Tensor, TensorOp, TensorTupleOp, ZeroTangent
 from .broadcast import sum_to_shape, summation
 from .contraction import diagonal
 from .elementwise import power_scalar
@@ -132,7 +132,7 @@ class Solve(TensorOp):
     def gradient(self, out_grad, node):
         a, b = node.inputs
         grad_b = Solve()(mT(a), out_grad)
-        grad_a = -mm(grad_b, node, tb=True) if a.requires_grad else None
+        grad_a = mm(-grad_b, node, tb=True) if a.requires_grad else None  # negate the (n, k) factor, not the (n, n) product
         return (None if grad_a is None else sum_to_shape(grad_a, a.shape),
                 sum_to_shape(grad_b, b.shape) if b.requires_grad else None)
 
@@ -164,13 +164,14 @@ class Determinant(TensorOp):
         return node * summation(mT(Inverse()(a)) * tangents[0], (-2, -1))
 
 
-class LogAbsDet(TensorOp):
+class LogAbsDet(SavingOp):
     """log |det A| for square A (..., n, n) -> (...), from an LU factorization (no overflow).
-    Ā = Ȳ A⁻ᵀ; ẏ = tr(A⁻¹ Ȧ). −inf for a singular A."""
+    Ā = Ȳ A⁻ᵀ; ẏ = tr(A⁻¹ Ȧ). −inf for a singular A. The node saves the sign of det A (`slogdet`'s)."""
 
-    def compute(self, a):
+    def compute_saving(self, a):
         check_square("slogdet", a.shape)
-        return np.linalg.slogdet(a)[1]
+        sign, logabsdet = np.linalg.slogdet(a)
+        return logabsdet, sign
 
     def gradient(self, out_grad, node):
         (a,) = node.inputs
