@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv, mlp, overhead, resnet
+from . import conv, mlp, overhead, resnet, transformer
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -126,6 +126,26 @@ def _with_ratios(rows, key, baseline):
     return rows
 
 
+def transformer_step(repeats, _data):
+    impls = available(transformer.STEP)
+    runners = {name: built_then_timed(build) for name, build in impls.items()}
+    medians = interleaved_medians(runners, repeats * 2)
+    rows = []
+    for name, (seconds, loss) in medians.items():
+        # A later step's peak beyond the model and optimizer state, as Python's tracer sees it (NumPy
+        # buffers and Python objects); PyTorch allocates outside that tracer, so it gets no figure.
+        peak = None if name == "torch" else peak_memory_mb(_second_step(impls[name]))
+        rows.append({"impl": name, "ms": seconds * 1e3, "loss": loss, "peak_mb": peak})
+    return _with_ratios(rows, "ms", "torch" if "torch" in impls else "needle")
+
+
+def _second_step(build):
+    """The step function after one untimed step, which made the optimizer's state."""
+    step = build()
+    step()
+    return step
+
+
 WORKLOADS = {
     "mlp": ("1. MLP 784-256-10 epoch, SGD, batch 128, MNIST 10k", mlp_epoch, True),
     "chain": ("2. 1000-op elementwise chain on 16 floats, fwd+bwd", small_op_chain, False),
@@ -133,6 +153,8 @@ WORKLOADS = {
     "scalar": ("4. scalar chain of 10^6 nodes, fwd+bwd", scalar_chain, False),
     "resnet": ("5. MLP-ResNet epoch (needle-train's), Adam, batch 100, MNIST 10k", resnet_epoch, True),
     "conv": ("6. conv forward + backward, batch 32, 32 x 32, C 16 -> 32, K 3", conv_step, False),
+    "transformer": ("9. Transformer training step (2 layers, d 128, 4 x 32 heads, T 64, batch 32), Adam",
+                    transformer_step, False),
 }
 
 

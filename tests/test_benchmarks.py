@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from benchmarks import conv, mlp, overhead
+from benchmarks import conv, mlp, overhead, transformer
 from benchmarks.common import in_fresh_process
 
 
@@ -66,3 +66,16 @@ def test_conv_step_matches_the_hand_written_im2col(name):
     for ours, theirs in zip(conv.as_nhwc(name, conv.CONV[name](x, kernel, out_grad)()), expected):
         assert ours.shape == theirs.shape
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+
+
+def test_needle_transformer_step_matches_the_torch_layers_step_for_step():
+    pytest.importorskip("torch")
+    ours, theirs = transformer.needle_step(dropout=0.0), transformer.torch_step(dropout=0.0)
+    for _ in range(2):  # the second loss is after one Adam step: the gradients agree too
+        np.testing.assert_allclose(ours(), theirs(), rtol=1e-5)
+
+
+def test_needle_transformer_step_with_dropout_lowers_its_loss():
+    step = transformer.needle_step()
+    first = step()
+    assert step() < first
