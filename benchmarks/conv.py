@@ -37,7 +37,8 @@ def numpy_step(x, kernel, out_grad):
         padded = np.zeros((n, h + 2 * PADDING, w + 2 * PADDING, c_in), dtype=x.dtype)
         padded[:, PADDING:PADDING + h, PADDING:PADDING + w] = x
         s = padded.strides
-        columns = as_strided(padded, (n, h, w, K, K, c_in), (s[0], s[1], s[2], s[1], s[2], s[3])).reshape(-1, K * K * c_in)
+        windows = as_strided(padded, (n, h, w, K, K, c_in), (s[0], s[1], s[2], s[1], s[2], s[3]))
+        columns = windows.reshape(-1, K * K * c_in)
         out = (columns @ weights).reshape(n, h, w, c_out)
         grads = out_grad.reshape(-1, c_out)
         grad_kernel = (columns.T @ grads).reshape(kernel.shape)

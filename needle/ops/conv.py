@@ -101,8 +101,9 @@ def _padding_pairs(padding):
 
 
 def _padded(a, padding):
-    """A new C-contiguous (N, H', W', C) copy of NHWC `a` with zero rows and columns added per `padding`
-    ((top, bottom), (left, right)); a negative width crops instead. The window view reads it in order."""
+    """NHWC `a` with zero rows and columns added per `padding` ((top, bottom), (left, right)), a negative
+    width cropping instead, as a C-contiguous array (a new one unless `a` already is one and nothing
+    changes), so that the window view reads memory in order (a permuted input is copied here once)."""
     (top, bottom), (left, right) = padding
     if top == bottom == left == right == 0 and a.flags.c_contiguous:
         return a
@@ -116,8 +117,8 @@ def _padded(a, padding):
 
 
 class Conv(MultilinearOp):
-    """2-D cross-correlation: y[n, i, j, o] = Σ_{u, v, c} x[n, i·s + u·d, j·s + v·d, c] · b[u, v, c, o], x the input
-    `a` (N, H, W, C_in) with zero padding, b (KH, KW, C_in, C_out), s the stride, d the kernel dilation.
+    """2-D cross-correlation: y[n, i, j, o] = Σ_{u, v, c} x[n, i·s + u·d, j·s + v·d, c] · b[u, v, c, o], with x
+    the input `a` (N, H, W, C_in) zero-padded, b (KH, KW, C_in, C_out), s the stride, d the kernel dilation.
 
     Output (N, (H + 2p − d(KH − 1) − 1)//s + 1, (W + …)//s + 1, C_out). needle: the class's padding
     defaults to 0 (the function's to 1); `padding` may also be ((top, bottom), (left, right)) with
@@ -168,7 +169,7 @@ class Conv(MultilinearOp):
     def gradient(self, out_grad, node):
         a, b = node.inputs
         s, d = self.stride, self.dilation
-        (top, bottom), (left, right) = self.padding
+        (top, _), (left, _) = self.padding
         kh, kw = b.shape[:2]
         h, w = a.shape[1:3]
         out_h, out_w = out_grad.shape[1:3]

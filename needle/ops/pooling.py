@@ -120,7 +120,9 @@ def avg_pool2d(a, kernel_size, stride=None, padding=0):
     """
     (kh, kw), (sh, sw), (ph, pw) = window_arguments("avg_pool2d", kernel_size, stride, padding)
     if sh != sw:
-        raise NotImplementedError(f"avg_pool2d: strides ({sh}, {sw}) differ; only one stride for both axes is supported")
+        raise NotImplementedError(
+            f"avg_pool2d: strides ({sh}, {sw}) differ; only one stride for both axes is supported"
+        )
     a, added = _batched("avg_pool2d", a)
     if a.dtype.kind != "f":
         raise TypeError(f"avg_pool2d: expected a floating-point input, got dtype {a.dtype}")

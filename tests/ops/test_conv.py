@@ -16,7 +16,9 @@ def conv_loops(a, b, stride=1, padding=1, dilation=1):
     kh, kw, _, c_out = b.shape
     padded = np.zeros((n, h + top + bottom, w + left + right, a.shape[3]), dtype=np.float64)
     rows, cols = slice(max(0, -top), h - max(0, -bottom)), slice(max(0, -left), w - max(0, -right))
-    padded[:, max(0, top):padded.shape[1] - max(0, bottom), max(0, left):padded.shape[2] - max(0, right)] = a[:, rows, cols]
+    inside = (slice(None), slice(max(0, top), padded.shape[1] - max(0, bottom)),
+              slice(max(0, left), padded.shape[2] - max(0, right)))
+    padded[inside] = a[:, rows, cols]
     out_h = (padded.shape[1] - dilation * (kh - 1) - 1) // stride + 1
     out_w = (padded.shape[2] - dilation * (kw - 1) - 1) // stride + 1
     out = np.zeros((n, out_h, out_w, c_out))
@@ -90,6 +92,7 @@ SETTINGS = [  # (N, H, W, C_in, C_out, K, stride, padding)
     (1, 7, 7, 2, 2, 3, 3, 0),
     (2, 6, 6, 3, 2, 5, 1, 0),
 ]
+IDS = [f"N{n}H{h}W{w}C{c_in}-{c_out}K{k}s{s}p{p}" for n, h, w, c_in, c_out, k, s, p in SETTINGS]
 
 
 @pytest.fixture
@@ -102,7 +105,7 @@ def _operands(rng, n, h, w, c_in, c_out, k):
             rng.standard_normal((k, k, c_in, c_out)).astype(np.float32))
 
 
-@pytest.mark.parametrize("setting", SETTINGS, ids=[f"N{s[0]}H{s[1]}W{s[2]}C{s[3]}-{s[4]}K{s[5]}s{s[6]}p{s[7]}" for s in SETTINGS])
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
 def test_conv_and_its_gradients_match_numpy_loops(rng, setting):
     """Forward against the loop definition; both adjoints against the loop's transpose: ā and b̄ are the
     derivatives of ⟨ȳ, conv(a, b)⟩, which the loops give as window-by-window sums."""
@@ -127,7 +130,7 @@ def test_conv_and_its_gradients_match_numpy_loops(rng, setting):
     np.testing.assert_allclose(kernel.grad.numpy(), grad_b, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("setting", SETTINGS, ids=[f"N{s[0]}H{s[1]}W{s[2]}C{s[3]}-{s[4]}K{s[5]}s{s[6]}p{s[7]}" for s in SETTINGS])
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
 def test_conv_matches_pytorch_values_and_gradients(rng, setting):
     torch = pytest.importorskip("torch")
     n, h, w, c_in, c_out, k, stride, padding = setting
