@@ -42,7 +42,7 @@ def numpy_gradient(x, y, hyper=HYPER):
         np.sum(weighted) / s,  # ∂K/∂s = 2 K_rbf / s
         sigma * np.trace(inner),  # ∂K/∂σ = 2σ I
     ]
-    return float(value), [float(g) for g in grads]
+    return float(value.detach()), [float(g) for g in grads]
 
 
 def _needle_kernel(x, ell, s, sigma):
@@ -83,7 +83,7 @@ def torch_gradient(x, y, hyper=HYPER):
     z = torch.linalg.solve_triangular(chol, yt[:, None], upper=False)
     value = -0.5 * (z * z).sum() - torch.log(torch.diagonal(chol)).sum() - 0.5 * len(x) * np.log(2 * np.pi)
     grads = torch.autograd.grad(value, leaves)
-    return float(value), [float(g) for g in grads]
+    return float(value.detach()), [float(g) for g in grads]
 
 
 GRADIENT = {

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from benchmarks import conv, mlp, overhead, transformer
+from benchmarks import conv, gp, mlp, overhead, transformer
 from benchmarks.common import in_fresh_process
 
 
@@ -79,3 +79,14 @@ def test_needle_transformer_step_with_dropout_lowers_its_loss():
     step = transformer.needle_step()
     first = step()
     assert step() < first
+
+
+@pytest.mark.parametrize("name", ["needle", "needle_cholesky", "torch"])
+def test_gp_gradient_matches_the_hand_derived_one(name):
+    if name == "torch":
+        pytest.importorskip("torch")
+    x, y = gp.data(n=40)
+    value, grads = gp.GRADIENT[name](x, y)
+    expected_value, expected_grads = gp.numpy_gradient(x, y)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-10)
+    np.testing.assert_allclose(grads, expected_grads, rtol=1e-8)
