@@ -61,6 +61,49 @@ ROWS = [
 ]
 
 
+def _with_zeros(rng):
+    a = rng.uniform(-2, 2, size=(3, 4))
+    a[0, 1] = a[1, 0] = a[1, 2] = 0
+    return [a]
+
+
+def _wide_range(rng):
+    a = rng.uniform(-2, 2, size=(3, 4))
+    a[:, 0] = [-100.0, -80.0, -300.0]
+    return [a]
+
+
+INDEX = np.array([[2, 0, 1, 1], [0, 1, 2, 0]])  # distinct per column, so PyTorch's scatter is defined
+TAKE = np.array([[0, 2, 1, 2], [1, 1, 0, 0], [3, 2, 1, 0]])
+
+ROWS += [
+    ("cumprod", lambda a: ndl.cumprod(a, 1), lambda t: torch.cumprod(t, 1), uniform(-2, 2, (3, 4)), False),
+    ("cumprod_zeros", lambda a: ndl.cumprod(a, 1), lambda t: torch.cumprod(t, 1), _with_zeros, False),
+    ("logcumsumexp", lambda a: ndl.logcumsumexp(a, 1), lambda t: torch.logcumsumexp(t, 1),
+     uniform(-3, 3, (3, 4)), False),
+    ("logcumsumexp_wide_range", lambda a: ndl.logcumsumexp(a, 1), lambda t: torch.logcumsumexp(t, 1),
+     _wide_range, False),
+    ("sort", lambda a: ndl.sort(a, 0, descending=True).values, lambda t: torch.sort(t, 0, descending=True).values,
+     uniform(-2, 2, (3, 4)), False),
+    ("topk", lambda a: ndl.topk(a, 2).values, lambda t: torch.topk(t, 2).values, uniform(-2, 2, (3, 4)), False),
+    ("take_along_dim", lambda a: ndl.take_along_dim(a, TAKE, 1), lambda t: torch.take_along_dim(t, torch.tensor(TAKE), 1),
+     uniform(-2, 2, (3, 4)), False),
+    ("take", lambda a: ndl.take(a, TAKE), lambda t: torch.take(t, torch.tensor(TAKE)), uniform(-2, 2, (3, 4)), False),
+    ("scatter", lambda a, src: ndl.scatter(a, 0, INDEX, src), lambda t, src: torch.scatter(t, 0, torch.tensor(INDEX), src),
+     uniform(-2, 2, (3, 4), (2, 4)), False),  # PyTorch's double backward needs src shaped like index
+    ("roll", lambda a: ndl.roll(a, (1, -1), (0, 1)), lambda t: torch.roll(t, (1, -1), (0, 1)),
+     uniform(-2, 2, (3, 4)), False),
+    ("tile", lambda a: ndl.tile(a, (2, 1, 2)), lambda t: torch.tile(t, (2, 1, 2)), uniform(-2, 2, (3, 4)), False),
+    ("repeat", lambda a: ndl.repeat(a, 2, 1), lambda t: t.repeat(2, 1), uniform(-2, 2, (3, 4)), False),
+    ("repeat_interleave", lambda a: ndl.repeat_interleave(a, 2, dim=1),
+     lambda t: torch.repeat_interleave(t, 2, dim=1), uniform(-2, 2, (3, 4)), False),
+    ("movedim", lambda a: ndl.movedim(a, 0, -1), lambda t: torch.movedim(t, 0, -1), uniform(-2, 2, (2, 3, 4)), False),
+    ("swapaxes", lambda a: ndl.swapaxes(a, 0, 2), lambda t: torch.swapaxes(t, 0, 2), uniform(-2, 2, (2, 3, 4)), False),
+    ("tril", lambda a: ndl.tril(a, -1), lambda t: torch.tril(t, -1), uniform(-2, 2, (3, 4)), False),
+    ("triu", lambda a: ndl.triu(a, 1), lambda t: torch.triu(t, 1), uniform(-2, 2, (2, 3, 3)), False),
+]
+
+
 def _objective(op, weight, power):
     """x ↦ Σ w·y + Σ y²/2 for y = op(*x), in whichever library `power` squares."""
     def f(*xs):

@@ -1,16 +1,18 @@
-"""Indexing and its adjoint (scatter-add), gathering along an axis, masked filling, triangles, flipping
-and zero padding. All are linear in the indexed input."""
+"""Indexing and its adjoint (scatter-add); gathering, taking and scattering along an axis (PyTorch's
+gather/scatter, NumPy's take/take_along_axis); repeats (tile, repeat_interleave); masked filling,
+triangles, flipping and zero padding. All are linear in the indexed input."""
 import numpy as np
 
 from ..autograd import LinearOp, Tensor, Value
 from .axes import axis_aliases
-from .broadcast import normalize_axes
+from .broadcast import normalize_axes, repeat
 from .comparison import where
 from .elementwise import cast
-from .shape import normalize_axis
+from .shape import normalize_axis, reshape
 
 __all__ = [
-    "GetItem", "getitem", "ScatterAdd", "scatter_add", "gather", "masked_fill", "tril", "triu",
+    "GetItem", "getitem", "ScatterAdd", "scatter_add", "gather", "Scatter", "scatter", "take_along_axis",
+    "take_along_dim", "take", "tile", "repeat_interleave", "masked_fill", "tril", "triu",
     "Flip", "flip", "Pad", "pad",
 ]
 
@@ -131,6 +133,165 @@ def gather(a, axes, index):
     grids = list(np.indices(index.shape, sparse=True))
     grids[axis] = index
     return getitem(a, tuple(grids))
+
+
+def _integer_index(op_name, index):
+    index = _array(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op_name}: the index must hold integers, got dtype {index.dtype}")
+    return index
+
+
+def _in_range(op_name, index, length, where):
+    """`index` with negative entries counted from the end (NumPy's take); out of range is an IndexError."""
+    if index.size and (index.min() < -length or index.max() >= length):
+        raise IndexError(
+            f"{op_name}: index values from {index.min()} to {index.max()} are out of range for {where} "
+            f"of size {length}"
+        )
+    return np.where(index < 0, index + length, index) if index.size and index.min() < 0 else index
+
+
+def take_along_axis(a, indices, axis):
+    """Entries of `a` picked along `axis` by `indices` (NumPy's take_along_axis, PyTorch's
+    take_along_dim): `indices` has a's number of axes and broadcasts against a on the others; axis None
+    picks from the flattened input. Negative indices count from the end. A getitem."""
+    indices = _integer_index("take_along_axis", indices)
+    shape = tuple(a.shape)
+    if axis is None:
+        if indices.ndim != 1:
+            raise ValueError(f"take_along_axis: with axis None the indices must be 1-d, got {indices.shape}")
+        flat = reshape(a, (-1,))
+        return getitem(flat, (_in_range("take_along_axis", indices, flat.shape[0], "the flattened input"),))
+    if indices.ndim != len(shape):
+        raise ValueError(f"take_along_axis: indices {indices.shape} and input {shape} differ in their number of axes")
+    axis = normalize_axis("take_along_axis", axis, len(shape))
+    for i, (size, limit) in enumerate(zip(indices.shape, shape)):
+        if i != axis and size not in (1, limit) and limit != 1:
+            raise ValueError(f"take_along_axis: indices {indices.shape} do not broadcast against input {shape} "
+                             f"outside axis {axis}")
+    grids = [np.arange(size).reshape((-1,) + (1,) * (len(shape) - i - 1)) for i, size in enumerate(shape)]
+    grids[axis] = _in_range("take_along_axis", indices, shape[axis], f"axis {axis} of {shape}")
+    return getitem(a, tuple(grids))
+
+
+def take_along_dim(a, indices, dim=None):
+    """PyTorch's name and argument order for `take_along_axis`."""
+    return take_along_axis(a, indices, dim)
+
+
+def take(a, indices, axis=None):
+    """Entries of `a` at `indices` along `axis` (NumPy's take; with axis None, the default, from the
+    flattened input as PyTorch's take). The result has a's shape with that axis replaced by
+    indices' shape. Negative indices count from the end. A getitem."""
+    indices = _integer_index("take", indices)
+    if axis is None:
+        flat = reshape(a, (-1,))
+        return getitem(flat, (_in_range("take", indices, flat.shape[0], "the flattened input"),))
+    shape = tuple(a.shape)
+    axis = normalize_axis("take", axis, max(len(shape), 1))
+    if not shape:
+        raise ValueError("take: a 0-d input has no axis to take along; use axis=None")
+    return getitem(a, (slice(None),) * axis + (_in_range("take", indices, shape[axis], f"axis {axis} of {shape}"),))
+
+
+def tile(a, reps):
+    """`a` repeated `reps[i]` times along axis i (NumPy's tile, PyTorch's tile): fewer reps than
+    axes are padded with leading 1s, more add leading axes. The same as PyTorch's `Tensor.repeat`
+    (needle's `repeat`) once the reps are padded; the adjoint sums the copies."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    reps = (1,) * (len(a.shape) - len(reps)) + reps
+    return repeat(a, reps)
+
+
+def repeat_interleave(a, repeats, dim=None):
+    """Each entry repeated `repeats` times in place along `dim` (PyTorch's repeat_interleave, NumPy's
+    np.repeat; needle's `repeat` is PyTorch's Tensor.repeat, NumPy's tile). `repeats` is an int or one
+    count per entry along `dim`; with dim None the input is flattened first. A getitem, so the adjoint
+    sums each entry's copies."""
+    shape = tuple(a.shape)
+    if dim is None:
+        a, axis = reshape(a, (-1,)), 0
+    else:
+        axis = normalize_axis("repeat_interleave", dim, max(len(shape), 1))
+        if not shape:
+            a = reshape(a, (1,))
+    length = a.shape[axis]
+    counts = _integer_index("repeat_interleave", repeats)
+    if counts.ndim > 1 or counts.ndim == 1 and counts.shape[0] not in (1, length) or (counts < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be a count >= 0 or one per entry ({length}) along "
+                         f"the axis of {shape}, got shape {counts.shape}")
+    index = np.repeat(np.arange(length), counts)
+    return getitem(a, (slice(None),) * axis + (index,))
+
+
+class Scatter(LinearOp):
+    """`a` with `src` written at `index` along the axis `axes` (PyTorch's scatter): for axes 0,
+    out[index[i][j]][j] = src[i][j]. Only src's leading index-shaped block is used. Where an index
+    repeats, the last write wins (NumPy's order; PyTorch leaves it unspecified), and only that src
+    entry gets an adjoint. Linear in (a, src) together."""
+
+    def __init__(self, axes, index):
+        self.axes = axes
+        self.index = np.asarray(index)
+
+    def _targets(self, a_shape, src_shape):
+        """(index tuple into a, slices of src's used block), checked against the shapes."""
+        index, shape = self.index, tuple(a_shape)
+        if index.ndim != len(shape) or len(src_shape) != len(shape):
+            raise ValueError(f"scatter: index {index.shape}, input {shape} and src {tuple(src_shape)} must have "
+                             "the same number of axes")
+        axis = normalize_axis("scatter", self.axes, max(len(shape), 1))
+        if any(size > limit for size, limit in zip(index.shape, src_shape)) or any(
+                i != axis and size > limit for i, (size, limit) in enumerate(zip(index.shape, shape))):
+            raise ValueError(f"scatter: index {index.shape} is larger than src {tuple(src_shape)}, or than the "
+                             f"input {shape} outside axis {axis}")
+        length = shape[axis] if shape else 1
+        grids = list(np.indices(index.shape, sparse=True))
+        if shape:
+            grids[axis] = _in_range("scatter", index, length, f"axis {axis} of {shape}")
+        return tuple(grids), tuple(slice(0, size) for size in index.shape)
+
+    def compute(self, a, src):
+        targets, block = self._targets(a.shape, src.shape)
+        out = np.array(a, copy=True)
+        out[targets] = src[block]
+        return out
+
+    def _masks(self, a_shape, src_shape, dtype):
+        """(1 where a survives, 1 on the src entries whose write survives), as constants."""
+        targets, block = self._targets(a_shape, src_shape)
+        writer = np.full(a_shape, -1, dtype=np.int64)
+        order = np.arange(self.index.size).reshape(self.index.shape)
+        writer[targets] = order
+        won = np.zeros(src_shape, dtype=dtype)
+        won[block] = writer[targets] == order
+        return Tensor.make_const((writer < 0).astype(dtype)), Tensor.make_const(won), targets, block
+
+    def gradient(self, out_grad, node):
+        lhs, src = node.inputs
+        kept, won, targets, block = self._masks(lhs.shape, src.shape, out_grad.dtype)
+        grad_src = None
+        if src.requires_grad:
+            picked = getitem(out_grad, targets)
+            if picked.shape != tuple(src.shape):
+                picked = pad(picked, [(0, full - used) for full, used in zip(src.shape, picked.shape)])
+            grad_src = picked * won
+        return (out_grad * kept if lhs.requires_grad else None), grad_src
+
+
+def scatter(a, dim, index, src=None, *, value=None):
+    """`a` with `src` (a Tensor, or the number `value`) written at `index` along `dim`: PyTorch's
+    scatter(input, dim, index, src) and scatter(input, dim, index, value=v). See `Scatter`."""
+    index = _integer_index("scatter", index)
+    if (src is None) == (value is None):
+        raise TypeError("scatter: pass exactly one of src and value")
+    if src is None or not isinstance(src, Value):
+        filler = value if src is None else src
+        if np.ndim(filler) != 0:
+            raise TypeError(f"scatter: src must be a Tensor, or value a number, got shape {np.shape(filler)}")
+        src = Tensor.make_const(np.full(index.shape, filler, dtype=a.dtype))
+    return Scatter(dim, index)(a, src)
 
 
 def masked_fill(a, mask, value):

@@ -1,12 +1,29 @@
-"""Scans: running sums along an axis."""
+"""Scans along one axis: running sums, running products (zeros handled) and running log-sum-exps.
+
+The axis is required, as in PyTorch (`axes=`, `dim=` or `axis=`); a 0-d input takes axis 0 or -1.
+"""
 import numpy as np
 
-from ..autograd import LinearOp
+from ..autograd import LinearOp, Tensor, TensorOp
 from .axes import axis_aliases
-from .indexing import flip
-from .shape import normalize_axis
+from .broadcast import broadcast_to, summation
+from .comparison import where
+from .elementwise import exp
+from .indexing import flip, triu
+from .shape import moveaxis, normalize_axis, reshape
 
-__all__ = ["CumSum", "cumsum"]
+__all__ = ["CumSum", "cumsum", "CumProd", "cumprod", "LogCumSumExp", "logcumsumexp"]
+
+
+def _axis(op_name, axes, ndim):
+    """The scan's axis in [0, ndim), or None for a 0-d input (axis 0 or -1), where a scan is the identity."""
+    axis = normalize_axis(op_name, axes, max(ndim, 1))
+    return axis if ndim else None
+
+
+def _required(op_name, axes):
+    if axes is None:
+        raise TypeError(f"{op_name}: the axis is missing; pass it as axes=, dim= or axis=")
 
 
 class CumSum(LinearOp):
@@ -21,12 +38,151 @@ class CumSum(LinearOp):
         return np.cumsum(a, axis=axis) if a.ndim else np.array(a)
 
     def gradient(self, out_grad, node):
-        return flip(cumsum(flip(out_grad, self.axes), self.axes), self.axes)
+        return _reversed_cumsum(out_grad, self.axes)
+
+
+def _reversed_cumsum(x, axes):
+    """Σ_{i≥j} x_i along the axis: the adjoint of a running sum."""
+    return flip(cumsum(flip(x, axes), axes), axes)
 
 
 @axis_aliases
 def cumsum(a, axes=None):
     """Running sum along one axis, which must be given (`axes=`, `dim=` or `axis=`), as in PyTorch."""
-    if axes is None:
-        raise TypeError("cumsum: the axis is missing; pass it as axes=, dim= or axis=")
+    _required("cumsum", axes)
     return CumSum(axes)(a)
+
+
+def _pairwise(x, axis, n, along):
+    """x (a Tensor) with its scan axis moved last and a second copy of that axis: shape (..., n, n),
+    x_j on row j (`along` "rows") or x_i in column i ("columns")."""
+    last = moveaxis(x, axis, -1)
+    lead = tuple(last.shape[:-1])
+    if along == "rows":
+        return broadcast_to(reshape(last, lead + (n, 1)), lead + (n, n))
+    return broadcast_to(reshape(last, lead + (1, n)), lead + (n, n))
+
+
+class CumProd(TensorOp):
+    """Running product along the axis `axes`: y_i = Π_{j≤i} a_j.
+
+    ∂y_i/∂a_j = Π_{k≤i, k≠j} a_k for j ≤ i. Without zeros: ā = revcumsum(ȳ·y)/a and ẏ = y·cumsum(ȧ/a).
+    With a zero anywhere, those products are formed without division, as the running products of an
+    (…, n, n) array with a_j replaced by 1 on row j: exact at zeros, to every order, for O(n²) memory
+    (hw_notes/ops_numpy.md, CumProd).
+    """
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def compute(self, a):
+        axis = _axis("cumprod", self.axes, a.ndim)
+        return np.array(a) if axis is None else np.cumprod(a, axis=axis)
+
+    def _others(self, a, axis):
+        """M[..., j, i] = Π_{k≤i, k≠j} a_k for i ≥ j and 0 below (the scan axis moved last)."""
+        n = a.shape[axis]
+        spread = _pairwise(a, axis, n, "columns")  # a_k in column k, on every row j
+        unit = Tensor.make_const(np.eye(n, dtype=bool))
+        return triu(cumprod(where(unit, 1, spread), -1))
+
+    def gradient(self, out_grad, node):
+        a = node.inputs[0]
+        axis = _axis("cumprod", self.axes, a.ndim)
+        if axis is None:
+            return out_grad
+        if not (a.cached_data == 0).any():
+            return _reversed_cumsum(out_grad * node, axis) / a
+        n = a.shape[axis]
+        weighted = self._others(a, axis) * _pairwise(out_grad, axis, n, "columns")
+        return moveaxis(summation(weighted, -1), -1, axis)  # Σ_{i≥j} M[j, i]·ȳ_i
+
+    def jvp(self, tangents, node):
+        (t,) = tangents
+        a = node.inputs[0]
+        axis = _axis("cumprod", self.axes, a.ndim)
+        if axis is None:
+            return t
+        if not (a.cached_data == 0).any():
+            return node * cumsum(t / a, axis)
+        n = a.shape[axis]
+        weighted = self._others(a, axis) * _pairwise(t, axis, n, "rows")
+        return moveaxis(summation(weighted, -2), -1, axis)  # Σ_{j≤i} M[j, i]·ȧ_j
+
+
+@axis_aliases
+def cumprod(a, axes=None):
+    """Running product along one axis, which must be given (`axes=`, `dim=` or `axis=`), as in PyTorch."""
+    _required("cumprod", axes)
+    return CumProd(axes)(a)
+
+
+# The scaled O(n) rules multiply by e^(m − y) ≤ e^(range of y in a slice); past this range they
+# could overflow float32, and the rules use the O(n²) weights e^(a_j − y_i) ≤ 1 instead.
+_SCALED_RANGE_LIMIT = 60.0
+
+
+class LogCumSumExp(TensorOp):
+    """Running log-sum-exp along the axis `axes`: y_i = ln Σ_{j≤i} e^(a_j), NumPy's
+    logaddexp.accumulate (no overflow). ∂y_i/∂a_j = e^(a_j − y_i) for j ≤ i, a softmax weight ≤ 1.
+
+    The rules scale by a constant m (each slice's largest y): ā = e^(a − m)·revcumsum(ȳ·e^(m − y)),
+    ẏ = e^(m − y)·cumsum(ȧ·e^(a − m)), O(n). Where y spans more than 60 within a slice (or is −inf),
+    they use the weights e^(a_j − y_i) themselves, an (…, n, n) array (hw_notes/ops_numpy.md).
+    """
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def compute(self, a):
+        axis = _axis("logcumsumexp", self.axes, a.ndim)
+        return np.array(a) if axis is None else np.logaddexp.accumulate(a, axis=axis)
+
+    def _shift(self, node, axis):
+        """The constant m (each slice's largest y, kept axis), or None when y's range is too wide."""
+        y = node.cached_data
+        if y.size == 0:
+            return None
+        top = np.max(y, axis=axis, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            spread = np.max(top - np.min(y, axis=axis, keepdims=True))
+        if not spread < _SCALED_RANGE_LIMIT or not np.isfinite(top).all():
+            return None
+        return Tensor.make_const(top)
+
+    def _weights(self, a, node, axis):
+        """W[..., j, i] = e^(a_j − y_i) for i ≥ j, 0 below (the scan axis moved last)."""
+        n = a.shape[axis]
+        gap = _pairwise(a, axis, n, "rows") - _pairwise(node, axis, n, "columns")
+        upper = Tensor.make_const(np.triu(np.ones((n, n), dtype=bool)))
+        return exp(where(upper, gap, -np.inf))
+
+    def gradient(self, out_grad, node):
+        a = node.inputs[0]
+        axis = _axis("logcumsumexp", self.axes, a.ndim)
+        if axis is None:
+            return out_grad
+        shift = self._shift(node, axis)
+        if shift is not None:
+            return exp(a - shift) * _reversed_cumsum(out_grad * exp(shift - node), axis)
+        weighted = self._weights(a, node, axis) * _pairwise(out_grad, axis, a.shape[axis], "columns")
+        return moveaxis(summation(weighted, -1), -1, axis)
+
+    def jvp(self, tangents, node):
+        (t,) = tangents
+        a = node.inputs[0]
+        axis = _axis("logcumsumexp", self.axes, a.ndim)
+        if axis is None:
+            return t
+        shift = self._shift(node, axis)
+        if shift is not None:
+            return exp(shift - node) * cumsum(t * exp(a - shift), axis)
+        weighted = self._weights(a, node, axis) * _pairwise(t, axis, a.shape[axis], "rows")
+        return moveaxis(summation(weighted, -2), -1, axis)
+
+
+@axis_aliases
+def logcumsumexp(a, axes=None):
+    """Running log-sum-exp along one axis, which must be given (`axes=`, `dim=` or `axis=`), as in PyTorch."""
+    _required("logcumsumexp", axes)
+    return LogCumSumExp(axes)(a)

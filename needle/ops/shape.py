@@ -1,4 +1,5 @@
-"""Ops that move, join or split data without arithmetic."""
+"""Ops that move, join or split data without arithmetic: reshapes, axis moves, rolls, stacking and
+splitting."""
 import operator
 
 import numpy as np
@@ -9,7 +10,8 @@ from .axes import axis_aliases
 __all__ = [
     "Reshape", "reshape", "Transpose", "transpose", "Permute", "permute",
     "Stack", "stack", "Split", "split", "Concatenate", "concatenate", "cat",
-    "unsqueeze", "squeeze", "flatten",
+    "unsqueeze", "squeeze", "flatten", "expand_dims", "moveaxis", "movedim", "swapaxes", "swapdims",
+    "Roll", "roll",
 ]
 
 
@@ -93,6 +95,53 @@ def flatten(a, start_dim=0, end_dim=-1):
     for size in shape[start:end + 1]:
         merged *= size
     return reshape(a, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def expand_dims(a, axis):
+    """`a` with new size-1 axes at the positions `axis` (an int or a tuple) of the result, NumPy's
+    expand_dims; a reshape."""
+    shape = tuple(a.shape)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    ndim = len(shape) + len(axes)
+    placed = sorted(normalize_axis("expand_dims", axis, ndim) for axis in axes)
+    if len(set(placed)) != len(placed):
+        raise ValueError(f"expand_dims: repeated axis in {axes} for shape {shape}")
+    sizes = iter(shape)
+    return reshape(a, tuple(1 if i in placed else next(sizes) for i in range(ndim)))
+
+
+def _axis_list(op_name, axes, ndim):
+    """An int or a sequence of ints as a list of distinct axes in [0, ndim)."""
+    axes = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+    normal = [normalize_axis(op_name, axis, ndim) for axis in axes]
+    if len(set(normal)) != len(normal):
+        raise ValueError(f"{op_name}: repeated axis in {tuple(axes)} for {ndim} dimensions")
+    return normal
+
+
+def moveaxis(a, source, destination):
+    """The axes `source` moved to the positions `destination` (ints or sequences of one length), the
+    others kept in order (NumPy's moveaxis, PyTorch's movedim); a permute."""
+    ndim = len(a.shape)
+    source = _axis_list("moveaxis", source, ndim)
+    destination = _axis_list("moveaxis", destination, ndim)
+    if len(source) != len(destination):
+        raise ValueError(f"moveaxis: {len(source)} source axes but {len(destination)} destinations")
+    order = [axis for axis in range(ndim) if axis not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return permute(a, tuple(order))
+
+
+movedim = moveaxis
+
+
+def swapaxes(a, axis0, axis1):
+    """Axes `axis0` and `axis1` exchanged (NumPy's swapaxes, PyTorch's swapdims and transpose(i, j))."""
+    return transpose(a, (axis0, axis1))
+
+
+swapdims = swapaxes
 
 
 class Transpose(LinearOp):
@@ -272,3 +321,36 @@ def split(a, axes=0, sections=None):
     return Split(axes, sections)(a)
 
 
+
+
+class Roll(LinearOp):
+    """Entries shifted cyclically by `shifts` along `axes` (NumPy's roll, PyTorch's roll with dims=);
+    with `axes` None the flattened input rolls and keeps its shape. The adjoint rolls back by −shifts."""
+
+    def __init__(self, shifts, axes=None):
+        self.shifts = shifts if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+        self.axes = axes if axes is None or isinstance(axes, (int, np.integer)) else tuple(axes)
+
+    def _check(self, shape):
+        counts = (1 if isinstance(self.shifts, (int, np.integer)) else len(self.shifts),
+                  1 if self.axes is None or isinstance(self.axes, (int, np.integer)) else len(self.axes))
+        if self.axes is None and counts[0] != 1 or self.axes is not None and counts[0] != counts[1]:
+            raise ValueError(f"roll: shifts {self.shifts} and dims {self.axes} differ in length for shape {shape}")
+        if self.axes is not None:
+            _axis_list("roll", self.axes, max(len(shape), 1))
+
+    def compute(self, a):
+        self._check(a.shape)
+        return np.roll(a, self.shifts, self.axes)
+
+    def gradient(self, out_grad, node):
+        back = -self.shifts if isinstance(self.shifts, (int, np.integer)) else tuple(-s for s in self.shifts)
+        return roll(out_grad, back, self.axes)
+
+
+def roll(a, shifts, dims=None, *, axis=None):
+    """`a` rolled by `shifts` (an int or one per axis) along `dims` (PyTorch's name; NumPy's `axis=`
+    too); with neither, the flattened input rolls."""
+    if dims is not None and axis is not None:
+        raise TypeError("roll: the axes are given twice, as dims and axis; pass one")
+    return Roll(shifts, axis if dims is None else dims)(a)

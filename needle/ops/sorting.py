@@ -1,2 +1,80 @@
-"""Sorting: sort and topk, whose values carry gradients through the permutation."""
-__all__ = []
+"""Sorting: sort, argsort and topk. Values carry gradients through the permutation; indices are int64.
+
+The order is stable: equal entries keep their input order, ascending or descending (PyTorch's
+`stable=True`). NaN sorts as the largest value, as in PyTorch and NumPy. The values are a gather
+(`take_along_axis`) of the input by the indices, so their adjoint scatters back through the
+permutation and every higher derivative follows.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd import Tensor, Value
+from .indexing import getitem, take_along_axis
+from .shape import normalize_axis
+
+__all__ = ["SortResult", "sort", "argsort", "topk"]
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+SortResult.__doc__ = """(values, indices), PyTorch's return type of sort and topk: a tuple of two Tensors
+(values differentiable, indices int64 and constant), also read as `.values` and `.indices`."""
+
+
+def _data(a):
+    return a.cached_data if isinstance(a, Value) else np.asarray(a)
+
+
+def _stable_order(data, axis, descending):
+    """Stable argsort along `axis`; descending keeps equal entries in input order too (and puts NaN
+    first): the ascending stable sort of the reversed input, read backwards."""
+    if not descending:
+        return np.argsort(data, axis=axis, kind="stable")
+    n = data.shape[axis]
+    backwards = np.argsort(np.flip(data, axis), axis=axis, kind="stable")
+    return n - 1 - np.flip(backwards, axis)
+
+
+def _axis(op_name, dim, ndim):
+    return normalize_axis(op_name, dim, max(ndim, 1))
+
+
+def argsort(a, dim=-1, descending=False, *, axis=None):
+    """int64 indices that sort `a` along `dim` (NumPy's `axis=` too), stable. Records no graph."""
+    dim = dim if axis is None else axis
+    data = _data(a)
+    _axis("argsort", dim, data.ndim)
+    if data.ndim == 0:
+        return Tensor.make_const(np.zeros((), dtype=np.int64))
+    return Tensor.make_const(_stable_order(data, dim, descending).astype(np.int64))
+
+
+def sort(a, dim=-1, descending=False, stable=True, *, axis=None):
+    """`a` sorted along `dim` (NumPy's `axis=` too), as a SortResult (values, indices), PyTorch's sort.
+
+    Always stable (`stable` is accepted for PyTorch's signature). The values' adjoint goes back to
+    the entry each value came from.
+    """
+    indices = argsort(a, dim if axis is None else axis, descending)
+    return SortResult(_pick(a, indices, dim if axis is None else axis), indices)
+
+
+def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (PyTorch's argument name)
+    """The `k` largest (or smallest) entries along `dim` and their indices, a SortResult, PyTorch's
+    topk. Always in sorted order, ties by input position (so `sorted` is accepted, not needed)."""
+    data = _data(a)
+    axis = _axis("topk", dim, data.ndim)
+    length = data.shape[axis] if data.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= length:
+        raise ValueError(f"topk: k must be an integer in [0, {length}] for dim {dim} of {data.shape}, got {k!r}")
+    order = argsort(a, dim, descending=largest).cached_data
+    if data.ndim:
+        order = order[(slice(None),) * axis + (slice(0, k),)]
+    indices = Tensor.make_const(order)
+    return SortResult(_pick(a, indices, dim), indices)
+
+
+def _pick(a, indices, dim):
+    """The values of `a` at `indices` along `dim`, as a recorded gather."""
+    if indices.ndim == 0:
+        return getitem(a, ())
+    return take_along_axis(a, indices.cached_data, dim)

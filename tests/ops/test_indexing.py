@@ -39,6 +39,29 @@ def _scatter_reference(a, index, shape):
     return out
 
 
+def _scatter_inputs(axis):
+    """a (3, 4), src and an index into `axis` of a with repeats (so some writes are overwritten)."""
+    def make(rng):
+        a = rng.uniform(-2, 2, size=(3, 4)).astype(np.float32)
+        src_shape, index_shape = ((3, 5), (2, 4)) if axis == 0 else ((2, 3), (2, 3))
+        src = rng.uniform(-2, 2, size=src_shape).astype(np.float32)
+        return [a, src, rng.integers(0, a.shape[axis], size=index_shape)]
+
+    return make
+
+
+def _torch_scatter_reference(axis):
+    """PyTorch's scatter written out with NumPy: out[index[i][j]][j] = src[i][j] (axis 0), last write wins."""
+    def reference(a, src, index):
+        out = a.copy()
+        grids = list(np.indices(index.shape, sparse=True))
+        grids[axis] = index
+        out[tuple(grids)] = src[tuple(slice(0, n) for n in index.shape)]
+        return out
+
+    return reference
+
+
 def _pad_reference(a, pad_width):
     return np.pad(a, pad_width) if a.ndim else a.copy()  # np.pad rejects the empty widths of a 0-d array
 
@@ -98,6 +121,29 @@ CASES = [
          name="masked_fill"),
     Case(lambda a, value: ndl.masked_fill(a, ROW_MASK[:, None], value), shapes=[(3, 4), ()],
          numpy=lambda a, value: np.where(ROW_MASK[:, None], value, a), name="masked_fill_tensor_value"),
+    Case(lambda a, src, index: ndl.scatter(a, 0, index, src), shapes=[(3, 4), (3, 5), (2, 4)],
+         numpy=_torch_scatter_reference(0), make_inputs=_scatter_inputs(0), name="scatter_dim_0_repeats"),
+    Case(lambda a, src, index: ndl.scatter(a, dim=1, index=index, src=src), shapes=[(3, 4), (2, 3), (2, 3)],
+         numpy=_torch_scatter_reference(1), make_inputs=_scatter_inputs(1), name="scatter_dim_1"),
+    Case(lambda a: ndl.scatter(a, 1, np.array([[0], [3], [1]]), value=2.5), shapes=[(3, 4)],
+         numpy=lambda a: np.where(np.arange(4) == np.array([[0], [3], [1]]), np.float32(2.5), a),
+         name="scatter_value"),
+    Case(lambda a, index: ndl.take_along_axis(a, index, 1), shapes=[(3, 4), (1, 6)],
+         numpy=lambda a, index: np.take_along_axis(a, index, 1),
+         make_inputs=lambda rng: [rng.uniform(-2, 2, (3, 4)).astype(np.float32), rng.integers(-4, 4, (1, 6))],
+         name="take_along_axis_broadcast_negative"),
+    Case(lambda a: ndl.take_along_dim(a, np.array([5, 0, 5])), shapes=[(2, 3)],
+         numpy=lambda a: np.take_along_axis(a, np.array([5, 0, 5]), None), name="take_along_dim_flat"),
+    Case(lambda a: ndl.take(a, np.array([[0, -1], [4, 4]])), shapes=[(2, 3)],
+         numpy=lambda a: np.take(a, np.array([[0, -1], [4, 4]])), name="take_flat"),
+    Case(lambda a: ndl.take(a, np.array([2, 0, 2]), axis=1), shapes=[(2, 3)],
+         numpy=lambda a: np.take(a, np.array([2, 0, 2]), axis=1), name="take_axis_1"),
+    Case(ndl.tile, shapes=[(2, 3)], numpy=np.tile, kwargs={"reps": 2}),
+    Case(ndl.tile, shapes=[(3,)], numpy=np.tile, kwargs={"reps": (2, 1, 2)}),
+    Case(lambda a: ndl.repeat_interleave(a, 2), shapes=[(2, 3)], numpy=lambda a: np.repeat(a, 2),
+         name="repeat_interleave_flat"),
+    Case(lambda a: ndl.repeat_interleave(a, np.array([1, 0, 3]), dim=1), shapes=[(2, 3)],
+         numpy=lambda a: np.repeat(a, [1, 0, 3], axis=1), name="repeat_interleave_counts"),
     Case(ndl.tril, shapes=[(3, 4)], numpy=np.tril),
     Case(ndl.tril, shapes=[(2, 4, 3)], numpy=lambda a, diagonal: np.tril(a, diagonal), kwargs={"diagonal": -1}),
     Case(ndl.triu, shapes=[(4, 3)], numpy=np.triu),
@@ -273,3 +319,49 @@ def test_tril_and_triu_name_a_bad_input():
         ndl.tril(ndl.Tensor(np.ones(3, np.float32)))
     with pytest.raises(TypeError, match="^triu: diagonal must be an int"):
         ndl.triu(ndl.Tensor(np.ones((2, 2), np.float32)), 0.5)
+
+
+# ---- scatter, take, repeats -------------------------------------------------------------------
+
+
+def test_scatter_matches_pytorch_and_only_the_surviving_write_gets_an_adjoint():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a, src = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    index = np.array([[0, 1, 2, 0], [1, 2, 0, 2]])  # distinct per column: PyTorch's result is defined
+    x, s = ndl.Tensor(a), ndl.Tensor(src)
+    out = ndl.scatter(x, 0, index, s)
+    t, ts = torch.tensor(a, requires_grad=True), torch.tensor(src, requires_grad=True)
+    expected = torch.scatter(t, 0, torch.tensor(index), ts)
+    weights = rng.standard_normal((3, 4))
+    (out * ndl.Tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+    np.testing.assert_allclose(s.grad.numpy(), ts.grad.numpy())
+    repeated = ndl.Tensor(np.float32([[1, 2], [3, 4]]))
+    (g,) = ndl.autograd.grad(ndl.scatter(ndl.Tensor(np.zeros((1, 2), np.float32)), 0, np.zeros((2, 2), np.int64),
+                                         repeated).sum(), [repeated])
+    np.testing.assert_array_equal(g.numpy(), [[0, 0], [1, 1]])  # the second write wins
+
+
+def test_scatter_take_and_repeat_interleave_name_bad_input():
+    x = ndl.Tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(IndexError, match=r"^scatter: index values from 0 to 2 are out of range for axis 0"):
+        ndl.scatter(x, 0, np.array([[2, 0, 0]]), value=1.0)
+    with pytest.raises(TypeError, match="^scatter: pass exactly one of src and value"):
+        ndl.scatter(x, 0, np.array([[0, 0, 0]]))
+    with pytest.raises(TypeError, match="^take: the index must hold integers, got dtype float64"):
+        ndl.take(x, np.array([0.5]))
+    with pytest.raises(IndexError, match="^take: index values from 0 to 6 are out of range for the flattened"):
+        ndl.take(x, np.array([0, 6]))
+    with pytest.raises(ValueError, match="^repeat_interleave: repeats must be a count >= 0 or one per entry"):
+        ndl.repeat_interleave(x, np.array([1, 2]), dim=1)
+
+
+def test_repeat_is_pytorchs_tensor_repeat_and_repeat_interleave_is_numpys_repeat():
+    a = np.float32([[1, 2], [3, 4]])
+    x = ndl.Tensor(a)
+    np.testing.assert_array_equal(ndl.repeat(x, 2, 1).numpy(), np.tile(a, (2, 1)))
+    np.testing.assert_array_equal(ndl.tile(x, (2,)).numpy(), np.tile(a, 2))
+    np.testing.assert_array_equal(ndl.repeat_interleave(x, 2, dim=0).numpy(), np.repeat(a, 2, axis=0))

@@ -90,6 +90,17 @@ CASES = [
     Case(lambda a: ndl.repeat(a, 2, 3), shapes=[(2, 3)], numpy=lambda a: np.tile(a, (2, 3)), name="repeat"),
     Case(lambda a: ndl.repeat(a, (2, 1, 2)), shapes=[(3, 2)], numpy=lambda a: np.tile(a, (2, 1, 2)),
          name="repeat_new_axis"),
+    Case(ndl.roll, shapes=[(3, 4)], numpy=lambda a, shifts: np.roll(a, shifts), kwargs={"shifts": 1}),
+    Case(ndl.roll, shapes=[(2, 3, 4)], numpy=lambda a, shifts, dims: np.roll(a, shifts, dims),
+         kwargs={"shifts": (1, -2), "dims": (0, 2)}),
+    Case(lambda a: ndl.roll(a * a, -1, axis=0), shapes=[(3, 2)], numpy=lambda a: np.roll(a * a, -1, 0),
+         name="roll_of_square"),
+    Case(ndl.moveaxis, shapes=[(2, 3, 4)], numpy=np.moveaxis, kwargs={"source": 0, "destination": -1}),
+    Case(ndl.moveaxis, shapes=[(2, 3, 4)], numpy=np.moveaxis, kwargs={"source": (0, 1), "destination": (-1, 0)}),
+    Case(ndl.swapaxes, shapes=[(2, 3, 4)], numpy=lambda a, axis0, axis1: np.swapaxes(a, axis0, axis1),
+         kwargs={"axis0": 0, "axis1": 2}),
+    Case(ndl.expand_dims, shapes=[(2, 3)], numpy=np.expand_dims, kwargs={"axis": (0, -1)}),
+    Case(ndl.expand_dims, shapes=[()], numpy=np.expand_dims, kwargs={"axis": 0}),
 ]
 
 
@@ -327,3 +338,33 @@ def test_axis_taking_functions_outside_the_reductions_take_dim_and_axis():
     np.testing.assert_array_equal(ndl.cumsum(x, axis=0).numpy(), np.cumsum(a, 0))
     np.testing.assert_array_equal(ndl.gather(x, dim=1, index=np.array([[2], [0]])).numpy(), [[2], [3]])
     assert ndl.unsqueeze(x, axis=0).shape == (1, 2, 3) and ndl.squeeze(x[None], dim=0).shape == (2, 3)
+
+
+# ---- roll, moveaxis, swapaxes, expand_dims ----------------------------------------------------------
+
+
+def test_roll_moveaxis_and_swapaxes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x, t = ndl.Tensor(a), torch.tensor(a)
+    pairs = [
+        (ndl.roll(x, 5), torch.roll(t, 5)),
+        (ndl.roll(x, (1, -1), (2, 1)), torch.roll(t, (1, -1), (2, 1))),
+        (ndl.movedim(x, (0, 2), (2, 0)), torch.movedim(t, (0, 2), (2, 0))),
+        (ndl.swapdims(x, 0, 1), torch.swapdims(t, 0, 1)),
+        (ndl.squeeze(ndl.expand_dims(x, (1, 3)), (1, 3)), t),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_shape_moves_name_bad_axes():
+    x = ndl.Tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(ValueError, match="^moveaxis: 2 source axes but 1 destinations"):
+        ndl.moveaxis(x, (0, 1), 0)
+    with pytest.raises(ValueError, match="^expand_dims: repeated axis"):
+        ndl.expand_dims(x, (0, 0))
+    with pytest.raises(ValueError, match=r"^roll: shifts \(1, 2\) and dims 0 differ in length"):
+        ndl.roll(x, (1, 2), 0)
+    with pytest.raises(TypeError, match="^roll: the axes are given twice"):
+        ndl.roll(x, 1, 0, axis=0)
