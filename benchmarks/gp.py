@@ -42,7 +42,7 @@ def numpy_gradient(x, y, hyper=HYPER):
         np.sum(weighted) / s,  # ∂K/∂s = 2 K_rbf / s
         sigma * np.trace(inner),  # ∂K/∂σ = 2σ I
     ]
-    return float(value.detach()), [float(g) for g in grads]
+    return float(value), [float(g) for g in grads]
 
 
 def _needle_kernel(x, ell, s, sigma):
