@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv, mlp, overhead, resnet, transformer
+from . import conv, gp, mlp, overhead, resnet, transformer
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -119,6 +119,20 @@ def conv_step(repeats, _data):
     return _with_ratios(rows, "ms", "numpy")
 
 
+def gp_gradient(repeats, _data):
+    impls = available(gp.GRADIENT)
+    x, y = gp.data()
+    runners = {name: (lambda fn=fn: fn(x, y)) for name, fn in impls.items()}
+    # A gradient takes ~40-150 ms: three rounds per repeat keep a burst of noise out of the median.
+    medians = interleaved_medians(runners, repeats * 3)
+    reference = medians["numpy"][1][1]
+    rows = []
+    for name, (seconds, (value, grads)) in medians.items():
+        error = max(abs(g - r) / max(abs(r), 1.0) for g, r in zip(grads, reference))
+        rows.append({"impl": name, "ms": seconds * 1e3, "log_p": value, "max_rel_grad_diff_vs_numpy": error})
+    return _with_ratios(rows, "ms", "numpy")
+
+
 def _with_ratios(rows, key, baseline):
     base = next(row[key] for row in rows if row["impl"] == baseline)
     for row in rows:
@@ -155,6 +169,8 @@ WORKLOADS = {
     "conv": ("6. conv forward + backward, batch 32, 32 x 32, C 16 -> 32, K 3", conv_step, False),
     "transformer": ("9. Transformer training step (2 layers, d 128, 4 x 32 heads, T 64, batch 32), Adam",
                     transformer_step, False),
+    "gp": ("10. Gaussian-process log-likelihood gradient in 3 kernel hyper-parameters, n = 500, float64",
+           gp_gradient, False),
 }
 
 
