@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import SavingOp, Tensor, TensorOp, ZeroTangent
 from .broadcast import broadcast_to, check_nonempty, normalize_axes, reduced_count, sum_to_shape, summation
-from .linalg import input_gradient, matmul, weight_gradient
+from .linalg import batch_by_matrix, input_gradient, matmul, weight_gradient
 from .reduction import Softmax, mean
 
 __all__ = [
@@ -34,7 +34,7 @@ class Affine(TensorOp):
                 f"linear: bias {bias.shape} does not fit weight {weight.shape}; "
                 f"expected ({weight.shape[1]},) or (1, {weight.shape[1]})"
             )
-        out = x @ weight
+        out = batch_by_matrix(x, weight)
         out += bias  # in place: the product is a fresh array
         return out
 

@@ -44,7 +44,7 @@ class MatMul(MultilinearOp):
         left = a.swapaxes(-1, -2) if self.transpose_a else a
         right = b.swapaxes(-1, -2) if self.transpose_b else b
         try:
-            return np.matmul(left, right)
+            return batch_by_matrix(left, right)
         except ValueError:
             written = f"{a.shape}{'.T' * self.transpose_a} @ {b.shape}{'.T' * self.transpose_b}"
             raise ValueError(f"matmul: {written}: {_shape_problem(left.shape, right.shape)}") from None
@@ -71,6 +71,16 @@ class MatMul(MultilinearOp):
             else:
                 grad_rhs = sum_to_shape(MatMul(not flip_a, False)(lhs, out_grad), rhs.shape)
         return grad_lhs, grad_rhs
+
+
+def batch_by_matrix(left, right):
+    """np.matmul(left, right); a contiguous batch (..., n, k) times a matrix (k, m) is one
+    (rows, k) @ (k, m) BLAS call rather than NumPy's call per matrix of the batch (workload 9's
+    (32, 64, 128) @ (128, 128): 2-8x faster on 2 cores, most when they are busy)."""
+    if left.ndim > 2 and right.ndim == 2 and left.flags.c_contiguous:
+        out = np.matmul(left.reshape(-1, left.shape[-1]), right)
+        return out.reshape(left.shape[:-1] + right.shape[-1:])
+    return np.matmul(left, right)
 
 
 def input_gradient(out_grad, weight):
