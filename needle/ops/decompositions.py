@@ -33,7 +33,7 @@ def symmetric_part(name, a):
     """(a + aᵀ)/2 after checking that a is symmetric up to rounding (relative 1e-5, or 1000 ulps of
     its dtype if that is larger: finite-difference steps and float32 products fit)."""
     check_square(name, a.shape)
-    tolerance = max(1e-5, 1000 * np.finfo(a.dtype).eps) * max(float(np.max(np.abs(a), initial=0)), 1e-30)
+    tolerance = max(1e-5, 1000 * np.finfo(np.result_type(a.dtype, np.float32)).eps) * max(float(np.max(np.abs(a), initial=0)), 1e-30)
     asymmetry = float(np.max(np.abs(a - np.swapaxes(a, -1, -2)), initial=0))
     if asymmetry > tolerance:
         raise ValueError(f"{name}: expected symmetric matrices, got shape {a.shape} with "
