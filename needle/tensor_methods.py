@@ -16,6 +16,17 @@ from .device import as_device, is_device
 __all__ = ["TensorMethods"]
 
 
+def _op_method(name):
+    """A Tensor method that calls `needle.ops.<name>` with the tensor first."""
+
+    def method(self, *args, **kwargs):
+        return getattr(needle.ops, name)(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"`needle.{name}` of this tensor."
+    return method
+
+
 class TensorMethods:
     """In-place writes and the PyTorch/NumPy methods of `needle.Tensor`."""
 
@@ -298,6 +309,27 @@ class TensorMethods:
 
     def abs(self):
         return needle.ops.abs(self)
+
+    # PyTorch's Tensor methods for the NumPy-style ops (needle/ops/elementary.py, special.py, scan.py,
+    # sorting.py, indexing.py, shape.py): each calls the op function of its name on this tensor.
+    log1p, expm1, log2, log10, exp2 = (_op_method(name) for name in ("log1p", "expm1", "log2", "log10", "exp2"))
+    square, reciprocal, rsqrt, sign = (_op_method(name) for name in ("square", "reciprocal", "rsqrt", "sign"))
+    tan, sinh, cosh, sinc = (_op_method(name) for name in ("tan", "sinh", "cosh", "sinc"))
+    asin, acos, atan, asinh, acosh, atanh = (
+        _op_method(name) for name in ("asin", "acos", "atan", "asinh", "acosh", "atanh"))
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+    erf, erfc, erfinv, lgamma, digamma = (_op_method(name) for name in ("erf", "erfc", "erfinv", "lgamma", "digamma"))
+    atan2, hypot, logaddexp, xlogy = (_op_method(name) for name in ("atan2", "hypot", "logaddexp", "xlogy"))
+    arctan2 = atan2
+    cumprod, logcumsumexp = _op_method("cumprod"), _op_method("logcumsumexp")
+    sort, argsort, topk = _op_method("sort"), _op_method("argsort"), _op_method("topk")
+    roll, tile, repeat_interleave = _op_method("roll"), _op_method("tile"), _op_method("repeat_interleave")
+    movedim, swapaxes, tril, triu = (_op_method(name) for name in ("movedim", "swapaxes", "tril", "triu"))
+    moveaxis, swapdims = movedim, swapaxes
+    scatter, take, take_along_dim = _op_method("scatter"), _op_method("take"), _op_method("take_along_dim")
+
+    def polygamma(self, n):
+        return needle.ops.polygamma(n, self)
 
     # ---- copies and conversions --------------------------------------------------------------
 

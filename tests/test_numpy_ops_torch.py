@@ -146,3 +146,23 @@ def test_value_gradient_and_hessian_vector_product_match_pytorch(name, ours, the
                                    err_msg=f"{name}: gradient of input {i}")
         np.testing.assert_allclose(ours_hvp[i].numpy(), expected_hvp[i].numpy(), rtol=1e-8, atol=1e-10,
                                    err_msg=f"{name}: Hessian-vector product, input {i}")
+
+
+def test_tensor_methods_call_the_ops_of_their_names():
+    """x.log1p(), x.cumprod(1), x.sort(), ...: PyTorch's Tensor methods, each the op of its name."""
+    x = ndl.Tensor(np.float32([[0.3, 0.1, 0.6], [0.2, 0.5, 0.4]]))
+    unary = ["log1p", "expm1", "log2", "log10", "exp2", "square", "reciprocal", "rsqrt", "sign", "tan", "asin",
+             "acos", "atan", "sinh", "cosh", "asinh", "atanh", "sinc"]
+    for name in unary:
+        np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(ndl, name)(x).numpy(), err_msg=name)
+    np.testing.assert_array_equal((x + 1).acosh().numpy(), ndl.acosh(x + 1).numpy())
+    np.testing.assert_array_equal(x.atan2(x + 1).numpy(), ndl.atan2(x, x + 1).numpy())
+    np.testing.assert_array_equal(x.xlogy(x).numpy(), ndl.xlogy(x, x).numpy())
+    np.testing.assert_array_equal(x.cumprod(1).numpy(), np.cumprod(x.numpy(), 1))
+    np.testing.assert_array_equal(x.sort(dim=1).indices.numpy(), np.argsort(x.numpy(), 1))
+    np.testing.assert_array_equal(x.topk(1, dim=0).values.numpy(), x.numpy().max(0, keepdims=True))
+    np.testing.assert_array_equal(x.roll(1, 1).numpy(), np.roll(x.numpy(), 1, 1))
+    np.testing.assert_array_equal(x.movedim(0, 1).numpy(), x.numpy().T)
+    np.testing.assert_array_equal(x.triu().numpy(), np.triu(x.numpy()))
+    np.testing.assert_array_equal(x.take(np.array([5])).numpy(), np.float32([0.4]))
+    assert x.moveaxis is not None and ndl.Tensor.arcsin is ndl.Tensor.asin
