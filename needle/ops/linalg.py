@@ -74,11 +74,13 @@ class MatMul(MultilinearOp):
 
 
 def batch_by_matrix(left, right):
-    """np.matmul(left, right); a contiguous batch (..., n, k) times a matrix (k, m) is one
-    (rows, k) @ (k, m) BLAS call rather than NumPy's call per matrix of the batch (workload 9's
-    (32, 64, 128) @ (128, 128): 2-8x faster on 2 cores, most when they are busy)."""
-    if left.ndim > 2 and right.ndim == 2 and left.flags.c_contiguous:
-        out = np.matmul(left.reshape(-1, left.shape[-1]), right)
+    """np.matmul(left, right); a batch (..., n, k) times a matrix (k, m) is one (rows, k) @ (k, m)
+    BLAS call rather than NumPy's call per matrix of the batch (workload 9's (32, 64, 128) @
+    (128, 128): 2-8x faster on 2 cores, most when they are busy). A batch whose rows are not
+    contiguous (a transposed view) is copied first, which costs less than the loop."""
+    if left.ndim > 2 and right.ndim == 2:
+        rows = int(np.prod(left.shape[:-1]))
+        out = np.matmul(np.reshape(left, (rows, left.shape[-1])), right)
         return out.reshape(left.shape[:-1] + right.shape[-1:])
     return np.matmul(left, right)
 
