@@ -8,7 +8,7 @@ import pytest
 
 import needle as ndl
 from needle import nn
-from needle.testing import check_gradients
+from needle.testing import check_gradients, check_jvp
 
 
 def tensor(array, dtype=np.float64, requires_grad=False):
@@ -339,6 +339,11 @@ def test_transformer_layer_output_and_every_parameter_gradient_match_torch():
 def test_transformer_layer_gradients_to_second_order_for_every_parameter():
     layer = nn.TransformerLayer(4, 2, 2, 3, dtype="float64")
     check_gradients(*with_parameters(layer, layer, np.random.randn(1, 3, 4)), order=2)
+
+
+def test_transformer_layer_forward_mode_matches_finite_differences_and_reverse_mode():
+    layer = nn.TransformerLayer(4, 2, 2, 3, dtype="float64")
+    check_jvp(*with_parameters(layer, layer, np.random.randn(2, 3, 4)))
 
 
 def test_transformer_layer_rejects_a_wrong_feature_size():
