@@ -42,6 +42,8 @@ class MultiHeadAttention(Module):
     −float32_max where a query would see a later key (`causal_mask`), a constant. q is scaled
     before the product (T_q·D entries rather than T_q·T_kv); both products are one batched matmul
     each, kᵀ read as it lies (no transpose node), and the softmax is one fused node over the last axis.
+    A causal query that sees no key at all (a row with T_q > T_kv) gets uniform weights, as the
+    contract's finite mask gives; its scores' gradient is then the softmax rule's, not zero.
     """
 
     def __init__(self, *, dropout=0.0, causal=False, device=None, dtype="float32"):
@@ -110,7 +112,9 @@ class AttentionLayer(Module):
     Each input passes its own LayerNorm1d and bias-free projection to H·D features, is split into
     heads, attends (`MultiHeadAttention`), and the merged heads are projected to out_features.
     Built in the contract's order: prenorm_q, prenorm_k, prenorm_v, q_projection, k_projection,
-    v_projection, attn, out_projection. k/v/out_features default to q_features.
+    v_projection, attn, out_projection. k/v/out_features default to q_features. Each norm's affine
+    part is folded into its projection (`normed_projection`), so forward reads the fields `weight`,
+    `bias` and `eps` of the norms and `weight` (and `bias`) of the projections at call time.
     """
 
     def __init__(self, q_features, num_head, dim_head, *, k_features=None, v_features=None,
