@@ -10,7 +10,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import SavingOp, Tensor, as_tensor
 from .conv import Conv
-from .indexing import getitem, scatter_add
+from .indexing import getitem, pad, scatter_add
+from .reduction import mean
 from .shape import reshape
 
 __all__ = ["MaxPool", "max_pool2d", "avg_pool2d"]
@@ -64,13 +65,17 @@ class MaxPool(SavingOp):
     """y[n, c, i, j] = max of x[n, c, i·SH + u − PH, j·SW + v − PW] over the window 0 ≤ u < KH, 0 ≤ v < KW,
     padding counting as −∞: (N, C, H, W) → (N, C, (H + 2PH − KH)//SH + 1, (W + 2PW − KW)//SW + 1).
 
-    Ties: the adjoint goes to the first maximum in the window (row-major order), as in PyTorch. The node
-    saves, per output entry, the flat index of that entry of x; a window whose real entries are all −∞
-    points at the entry nearest its first padded maximum.
+    Ties: the adjoint goes to the first maximum in the window (row-major order), as in PyTorch; a NaN
+    is the maximum of its window, as there. The node saves, per output, the window position u·KW + v of its
+    maximum. A window whose real entries are all −∞ points at the real entry nearest its first one.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0):
         self.kernel, self.stride, self.padding = window_arguments("max_pool2d", kernel_size, stride, padding)
+
+    def _tiles(self):
+        """Whether the windows tile the input: stride equal to the kernel, no padding."""
+        return self.stride == self.kernel and self.padding == (0, 0)
 
     def compute_saving(self, a):
         out_h, out_w = _output_size("max_pool2d", a.shape, self.kernel, self.stride, self.padding)
@@ -78,31 +83,66 @@ class MaxPool(SavingOp):
         n, c, h, w = a.shape
         if a.dtype.kind not in "fiu":
             raise TypeError(f"max_pool2d: expected a float or integer input, got dtype {a.dtype}")
-        lowest = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
-        padded = np.full((n, c, h + 2 * ph, w + 2 * pw), lowest, dtype=a.dtype)
-        padded[:, :, ph:ph + h, pw:pw + w] = a
+        padded = a
+        if ph or pw:
+            lowest = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
+            padded = np.full((n, c, h + 2 * ph, w + 2 * pw), lowest, dtype=a.dtype)
+            padded[:, :, ph:ph + h, pw:pw + w] = a
         strides = padded.strides
         windows = as_strided(
             padded, (n, c, out_h, out_w, kh, kw),
             strides[:2] + (strides[2] * sh, strides[3] * sw) + strides[2:], writeable=False,
-        ).reshape(n, c, out_h, out_w, kh * kw)
-        first = np.argmax(windows, axis=-1)  # the first maximum: PyTorch's choice among ties
-        out = np.take_along_axis(windows, first[..., None], axis=-1)[..., 0]
-        rows = np.arange(out_h)[:, None] * sh + first // kw - ph
-        cols = np.arange(out_w) * sw + first % kw - pw
-        np.clip(rows, 0, h - 1, out=rows)
-        np.clip(cols, 0, w - 1, out=cols)
-        planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-        return out, planes + rows * w + cols
+        )
+        out = np.array(windows[..., 0, 0])
+        for t in range(1, kh * kw):  # one pass per window position (KH·KW of them), over the whole output
+            np.maximum(out, windows[..., t // kw, t % kw], out=out)  # NaN propagates, as in PyTorch
+        # The first position holding the maximum (PyTorch's tie rule): positions from the last to the
+        # first, each overwriting where it holds the maximum; a NaN maximum is found as a NaN.
+        matches = _equal_or_both_nan if a.dtype.kind == "f" and np.isnan(out).any() else np.equal
+        position = np.zeros(out.shape, dtype=np.intp)
+        for t in range(kh * kw - 1, -1, -1):
+            position = np.where(matches(windows[..., t // kw, t % kw], out), t, position)
+        return out, position
+
+    def _flat_index(self, position, shape):
+        """Each output's maximum as a flat index into the input of `shape`."""
+        (_, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        n, c, h, w = shape
+        out_h, out_w = position.shape[2:]
+        rows = np.clip(np.arange(out_h)[:, None] * sh + position // kw - ph, 0, h - 1)
+        cols = np.clip(np.arange(out_w) * sw + position % kw - pw, 0, w - 1)
+        return np.arange(n * c).reshape(n, c, 1, 1) * (h * w) + rows * w + cols
 
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape
-        size = int(np.prod(shape))
-        return reshape(scatter_add(out_grad, (node.saved,), (size,)), shape)
+        if self._tiles():
+            return _spread_to_maxima(out_grad, node.saved, self.kernel, shape)
+        flat = self._flat_index(node.saved, shape)
+        return reshape(scatter_add(out_grad, (flat,), (int(np.prod(shape)),)), shape)
 
     def jvp(self, tangents, node):
         (t,) = tangents
-        return getitem(reshape(t, (-1,)), (node.saved,))
+        return getitem(reshape(t, (-1,)), (self._flat_index(node.saved, t.shape),))
+
+
+def _equal_or_both_nan(value, maximum):
+    return (value == maximum) | (np.isnan(value) & np.isnan(maximum))
+
+
+def _spread_to_maxima(out_grad, position, kernel, shape):
+    """The adjoint of tiling windows: each ȳ entry times a constant 0/1 mask of its tile's first maximum
+    (one broadcasting product), with zeros for the rows and columns past the last tile. Every step is a
+    needle op linear in ȳ (reshape, product with a constant, pad)."""
+    (kh, kw), (n, c, h, w) = kernel, shape
+    out_h, out_w = position.shape[2:]
+    mask = np.zeros((n, c, out_h, kh, out_w, kw), dtype=out_grad.dtype)
+    for t in range(kh * kw):
+        mask[:, :, :, t // kw, :, t % kw] = position == t
+    spread = reshape(reshape(out_grad, (n, c, out_h, 1, out_w, 1)) * Tensor.make_const(mask),
+                     (n, c, out_h * kh, out_w * kw))
+    if spread.shape != tuple(shape):
+        spread = pad(spread, ((0, 0), (0, 0), (0, h - out_h * kh), (0, w - out_w * kw)))
+    return spread
 
 
 def max_pool2d(a, kernel_size, stride=None, padding=0):
@@ -116,18 +156,27 @@ def avg_pool2d(a, kernel_size, stride=None, padding=0):
     """Mean over each KH×KW window of NCHW (or CHW) `a`, PyTorch's `avg_pool2d` with its default
     count_include_pad=True: padded zeros count, so every window divides by KH·KW.
 
-    A conv of each channel (moved into the batch) with a constant kernel of 1/(KH·KW); one stride for both axes.
+    Windows that tile the input (stride equal to the kernel, no padding) take a mean over the tiles' axes;
+    otherwise a conv of each channel (moved into the batch) with a constant kernel of 1/(KH·KW), one stride
+    for both axes.
     """
     (kh, kw), (sh, sw), (ph, pw) = window_arguments("avg_pool2d", kernel_size, stride, padding)
-    if sh != sw:
-        raise NotImplementedError(
-            f"avg_pool2d: strides ({sh}, {sw}) differ; only one stride for both axes is supported"
-        )
     a, added = _batched("avg_pool2d", a)
     if a.dtype.kind != "f":
         raise TypeError(f"avg_pool2d: expected a floating-point input, got dtype {a.dtype}")
     n, c = a.shape[:2]
     out_h, out_w = _output_size("avg_pool2d", a.shape, (kh, kw), (sh, sw), (ph, pw))
+    if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0):
+        # Tiling windows: a mean over the tiles' axes (rows and columns past the last tile cropped first).
+        if (out_h * kh, out_w * kw) != tuple(a.shape[2:]):
+            a = getitem(a, (slice(None), slice(None), slice(0, out_h * kh), slice(0, out_w * kw)))
+        tiles = reshape(a, (n, c, out_h, kh, out_w, kw))
+        return _unbatched(mean(tiles, (3, 5)), added)
+    if sh != sw:
+        raise NotImplementedError(
+            f"avg_pool2d: strides ({sh}, {sw}) differ; only one stride for both axes is supported "
+            "(or a stride equal to the kernel)"
+        )
     kernel = Tensor.make_const(np.full((kh, kw, 1, 1), 1.0 / (kh * kw), dtype=a.dtype))
     planes = reshape(a, (n * c,) + tuple(a.shape[2:]) + (1,))
     out = Conv(sh, ((ph, ph), (pw, pw)))(planes, kernel)

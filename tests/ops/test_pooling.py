@@ -47,10 +47,14 @@ CASES = [
          name="max_pool2d_chw_overlapping"),
     Case(lambda a: ndl.max_pool2d(a * a, 2), shapes=[(1, 1, 4, 2)], numpy=lambda a: pool_loops(a * a, 2),
          name="max_pool2d_of_square"),
+    Case(ndl.max_pool2d, shapes=[(2, 1, 5, 7)], numpy=pool_loops, kwargs={"kernel_size": (2, 3)},
+         name="max_pool2d_tiles_with_leftover_rows"),
     # Ties: the forward value only here (finite differences straddle the kink); the tie rule is tested below.
     Case(ndl.max_pool2d, shapes=[(1, 2, 4, 4)], numpy=pool_loops, kwargs={"kernel_size": 2}, order=0,
          make_inputs=_tied_inputs, name="max_pool2d_ties"),
     Case(ndl.avg_pool2d, shapes=[(1, 2, 4, 4)], numpy=avg_loops, kwargs={"kernel_size": 2}),
+    Case(ndl.avg_pool2d, shapes=[(2, 1, 5, 7)], numpy=avg_loops, kwargs={"kernel_size": (2, 3)},
+         name="avg_pool2d_tiles_with_leftover_rows"),
     Case(ndl.avg_pool2d, shapes=[(2, 1, 5, 5)], numpy=avg_loops, kwargs={"kernel_size": 3, "stride": 2, "padding": 1}),
     Case(ndl.avg_pool2d, shapes=[(1, 1, 4, 5)], numpy=avg_loops,
          kwargs={"kernel_size": (3, 2), "stride": 1, "padding": (1, 0)}, name="avg_pool2d_rectangular"),
@@ -108,6 +112,16 @@ def test_max_pool_ties_match_pytorch():
         ndl.max_pool2d(x, kernel_size, stride).sum().backward()
         torch.nn.functional.max_pool2d(tx, kernel_size, stride).sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_max_pool_propagates_nan_as_pytorch_does():
+    torch = pytest.importorskip("torch")
+    a = np.arange(32, dtype=np.float32).reshape(1, 2, 4, 4)
+    a[0, 0, 1, 1] = a[0, 1, 0, 0] = np.nan  # the last and the first position of a 2×2 window
+    for kernel_size, stride, padding in ((2, None, 0), (3, 1, 1)):
+        ours = ndl.max_pool2d(ndl.Tensor(a), kernel_size, stride, padding).numpy()
+        theirs = torch.nn.functional.max_pool2d(torch.tensor(a), kernel_size, stride, padding).numpy()
+        np.testing.assert_array_equal(ours, theirs)
 
 
 def test_pooling_pads_max_with_minus_infinity_and_averages_over_the_whole_window():
