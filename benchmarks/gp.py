@@ -5,6 +5,8 @@ Every implementation returns (log p(y), [∂/∂ℓ, ∂/∂s, ∂/∂σ]) for t
 - `numpy`: the hand-derived gradient, ½ tr((ααᵀ − K⁻¹) ∂K/∂θ) with α = K⁻¹y (one inverse), and
   log det K from the Cholesky factor;
 - `needle`: log p written with `ndl.linalg.solve` and `ndl.linalg.logdet`, differentiated by reverse mode;
+- `needle_inv_quad_logdet`: the same with `ndl.linalg.inv_quad_logdet`, one op for yᵀK⁻¹y and log det K
+  whose rules reuse its inverse (the hand formula's cost: one inverse, one factorization);
 - `needle_cholesky`: the same through `cholesky` and `solve_triangular`, as in hw_notes/gaussian_process.md;
 - `torch`: the Cholesky form in PyTorch, differentiated by its autograd.
 """
@@ -46,9 +48,10 @@ def numpy_gradient(x, y, hyper=HYPER):
 
 
 def _needle_kernel(x, ell, s, sigma):
-    sq = ndl.Tensor((x[:, None] - x[None, :]) ** 2, requires_grad=False)
-    eye = ndl.Tensor(np.eye(len(x)), requires_grad=False)
-    return s * s * ndl.exp(sq / (-2 * ell * ell)) + sigma * sigma * eye
+    """K = s² exp(d² · (−½/ℓ²)) + σ² I: the scalar factors are formed first (0-d), as the NumPy row does."""
+    sq = ndl.Tensor.from_numpy((x[:, None] - x[None, :]) ** 2)
+    eye = ndl.Tensor.from_numpy(np.eye(len(x)))
+    return (s * s) * ndl.exp(sq * (-0.5 / (ell * ell))) + (sigma * sigma) * eye
 
 
 def needle_gradient(x, y, hyper=HYPER):
@@ -58,6 +61,15 @@ def needle_gradient(x, y, hyper=HYPER):
     targets = ndl.Tensor(y, requires_grad=False)
     value = -0.5 * (targets * ndl.linalg.solve(k, targets)).sum() - 0.5 * ndl.linalg.logdet(k) \
         - 0.5 * len(x) * np.log(2 * np.pi)
+    grads = ndl.autograd.grad(value, leaves)
+    return float(value.numpy()), [float(g.numpy()) for g in grads]
+
+
+def needle_inv_quad_logdet_gradient(x, y, hyper=HYPER):
+    """log p = −½ inv_quad − ½ logdet from one `inv_quad_logdet` op."""
+    leaves = [ndl.Tensor(h, dtype="float64") for h in hyper]
+    quad, logdet = ndl.linalg.inv_quad_logdet(_needle_kernel(x, *leaves), ndl.Tensor(y, requires_grad=False))
+    value = -0.5 * quad - 0.5 * logdet - 0.5 * len(x) * np.log(2 * np.pi)
     grads = ndl.autograd.grad(value, leaves)
     return float(value.numpy()), [float(g.numpy()) for g in grads]
 
@@ -78,7 +90,7 @@ def torch_gradient(x, y, hyper=HYPER):
     ell, s, sigma = leaves
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     sq = (xt[:, None] - xt[None, :]) ** 2
-    k = s * s * torch.exp(sq / (-2 * ell * ell)) + sigma * sigma * torch.eye(len(x), dtype=torch.float64)
+    k = (s * s) * torch.exp(sq * (-0.5 / (ell * ell))) + (sigma * sigma) * torch.eye(len(x), dtype=torch.float64)
     chol = torch.linalg.cholesky(k)
     z = torch.linalg.solve_triangular(chol, yt[:, None], upper=False)
     value = -0.5 * (z * z).sum() - torch.log(torch.diagonal(chol)).sum() - 0.5 * len(x) * np.log(2 * np.pi)
@@ -89,6 +101,7 @@ def torch_gradient(x, y, hyper=HYPER):
 GRADIENT = {
     "numpy": numpy_gradient,
     "needle": needle_gradient,
+    "needle_inv_quad_logdet": needle_inv_quad_logdet_gradient,
     "needle_cholesky": needle_cholesky_gradient,
     "torch": torch_gradient,
 }

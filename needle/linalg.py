@@ -18,7 +18,7 @@ from .ops.reduction import max as _max, min as _min
 from .ops.shape import permute, reshape, transpose
 
 __all__ = [
-    "inv", "solve", "det", "slogdet", "logdet", "cholesky", "cholesky_solve", "solve_triangular",
+    "inv", "solve", "det", "slogdet", "logdet", "inv_quad_logdet", "cholesky", "cholesky_solve", "solve_triangular",
     "triangular_solve", "eigh", "eigvalsh", "svd", "svdvals", "qr", "norm", "vector_norm", "matrix_norm",
     "pinv", "matrix_power", "matmul", "LinAlgError",
 ]
@@ -73,6 +73,17 @@ def logdet(a):
     positive definite A, 2·Σ log diag(cholesky(A)) is the same number and the cheaper route."""
     sign, logabsdet = slogdet(a)
     return logabsdet + Tensor.make_const(np.where(sign.cached_data < 0, np.nan, 0).astype(logabsdet.dtype))
+
+
+def inv_quad_logdet(a, b):
+    """(bᵀ A⁻¹ b, log |det A|) for square A (..., n, n) and b a vector (as in `solve`) or B (..., n, k)
+    (then tr(Bᵀ A⁻¹ B)): the two terms of a Gaussian log-likelihood, from one inverse and one LU, with
+    rules that reuse the inverse (GPyTorch's name). Through A⁻¹, so for well-conditioned A (a kernel
+    matrix with its noise term); a singular A raises LinAlgError."""
+    a = _matrix("inv_quad_logdet", a)
+    columns, _ = _as_columns("inv_quad_logdet", a, b)
+    out = _ops.InvQuadLogDet()(a, columns)
+    return out[..., 0], out[..., 1]
 
 
 def cholesky(a, *, upper=False):

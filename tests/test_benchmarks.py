@@ -81,7 +81,7 @@ def test_needle_transformer_step_with_dropout_lowers_its_loss():
     assert step() < first
 
 
-@pytest.mark.parametrize("name", ["needle", "needle_cholesky", "torch"])
+@pytest.mark.parametrize("name", ["needle", "needle_inv_quad_logdet", "needle_cholesky", "torch"])
 def test_gp_gradient_matches_the_hand_derived_one(name):
     if name == "torch":
         pytest.importorskip("torch")

@@ -82,15 +82,19 @@ def test_gp_log_likelihood_gradient_matches_finite_differences_and_the_hand_form
         assert abs(grads[name] - hand[name]) < 1e-12 * max(1, abs(hand[name]))
 
 
-def test_gp_gradient_is_the_same_through_solve_and_logdet():
-    """The same likelihood written with ndl.linalg.solve and logdet (LU) has the same gradient."""
+def test_gp_gradient_is_the_same_through_solve_and_logdet_and_through_inv_quad_logdet():
+    """The same likelihood written with ndl.linalg.solve and logdet (LU), or with the fused
+    inv_quad_logdet, has the same gradient."""
     leaves = [ndl.Tensor(HYPER[name], dtype="float64") for name in HYPER]
     k = rbf_kernel(X, *leaves)
     y = ndl.Tensor(Y, requires_grad=False)
     value = -0.5 * (y * L.solve(k, y)).sum() - 0.5 * L.logdet(k) - 0.5 * len(X) * np.log(2 * np.pi)
+    quad, logdet = L.inv_quad_logdet(k, y)
+    fused = -0.5 * quad - 0.5 * logdet - 0.5 * len(X) * np.log(2 * np.pi)
     _, expected = gp_gradient()
-    for name, g in zip(HYPER, ndl.autograd.grad(value, leaves)):
-        assert abs(float(g.numpy()) - expected[name]) < 1e-12
+    for result in (value, fused):
+        for name, g in zip(HYPER, ndl.autograd.grad(result, leaves)):
+            assert abs(float(g.numpy()) - expected[name]) < 1e-12
 
 
 def test_gp_hessian_of_the_likelihood_is_symmetric_and_matches_finite_differences_of_the_gradient():

@@ -72,6 +72,13 @@ def np_solve(a, b):
     return np.linalg.solve(a, b)
 
 
+def np_inv_quad_logdet(a, b):
+    columns = b[..., None] if b.ndim == 1 else b
+    quad = np.sum(columns * np.linalg.solve(a, columns), axis=(-2, -1))
+    quad, logabsdet = np.broadcast_arrays(quad, np.linalg.slogdet(a)[1])
+    return np.stack([quad, logabsdet], -1)
+
+
 def np_solve_triangular(a, b, upper, left=True, unitriangular=False):
     t = np.triu(a) if upper else np.tril(a)
     if unitriangular:
@@ -112,6 +119,10 @@ CASES = [
     row(L.det, maker((well_conditioned, (2, 3, 3))), np.linalg.det, "det"),
     row(lambda a: L.slogdet(a)[1], maker((3, 3)), lambda a: np.linalg.slogdet(a)[1], "slogdet"),
     row(L.logdet, maker((spd, (3, 3))), lambda a: np.linalg.slogdet(a)[1], "logdet"),
+    row(lambda a, b: ndl.stack(list(L.inv_quad_logdet(a, b)), -1), maker((well_conditioned, (3, 3)), (3,)),
+        np_inv_quad_logdet, "inv_quad_logdet_vector"),
+    row(lambda a, b: ndl.stack(list(L.inv_quad_logdet(a, b)), -1), maker((well_conditioned, (2, 3, 3)), (3, 2)),
+        np_inv_quad_logdet, "inv_quad_logdet_broadcast_batch"),
     row(L.cholesky, maker((spd, (3, 3))), np.linalg.cholesky, "cholesky"),
     row(L.cholesky, maker((spd, (2, 2, 2))), lambda a, upper: np.swapaxes(np.linalg.cholesky(a), -1, -2),
         "cholesky_upper_batch", kwargs={"upper": True}),
@@ -168,6 +179,7 @@ SINGULAR = np.float32([[1, 2], [2, 4]])
     (lambda a: L.inv(a), "inv"),
     (lambda a: L.solve(a, np.ones(2, np.float32)), "solve"),
     (lambda a: L.solve_triangular(a - np.tril(a), np.ones((2, 1), np.float32), upper=False), "solve_triangular"),
+    (lambda a: L.inv_quad_logdet(a, np.ones(2, np.float32)), "inv_quad_logdet"),
 ])
 def test_singular_matrix_raises_linalg_error_naming_the_op(call, name):
     with pytest.raises(np.linalg.LinAlgError, match=rf"^{name}: \(2, 2\) matrix: singular"):
@@ -178,6 +190,7 @@ def test_singular_matrix_raises_linalg_error_naming_the_op(call, name):
     (L.inv, "inv"), (L.det, "det"), (L.cholesky, "cholesky"), (L.eigh, "eigh"),
     (lambda a: L.slogdet(a), "slogdet"), (lambda a: L.solve(a, np.ones(2, np.float32)), "solve"),
     (lambda a: L.matrix_power(a, 2), "matrix_power"),
+    (lambda a: L.inv_quad_logdet(a, np.ones(2, np.float32)), "inv_quad_logdet"),
 ])
 def test_non_square_matrix_raises_value_error_naming_op_and_shape(call, name):
     with pytest.raises(ValueError, match=rf"^{name}: expected square matrices \(\.\.\., n, n\), got shape \(2, 3\)"):
