@@ -89,7 +89,8 @@ def test_special_functions_keep_float32():
 
 @needs_scipy
 def test_lgamma_digamma_polygamma_chain_matches_known_values():
-    """lgamma(1) = 0, ψ(1) = −γ, ψ⁽¹⁾(1) = π²/6, ψ⁽²⁾(1) = −2ζ(3): each the derivative of the one before."""
+    """lgamma(1) = 0, ψ(1) = −γ, ψ⁽¹⁾(1) = π²/6, ψ⁽²⁾(1) = −2ζ(3): each the derivative of the one
+    before."""
     x = ndl.Tensor(np.array([1.0]))
     (d1,) = ndl.autograd.grad(ndl.lgamma(x), [x], create_graph=True)
     (d2,) = ndl.autograd.grad(d1, [x], create_graph=True)
