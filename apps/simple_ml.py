@@ -11,7 +11,7 @@ from needle.data import parse_mnist
 
 __all__ = [
     "parse_mnist", "softmax", "softmax_regression_epoch", "nn_epoch_numpy", "softmax_loss", "nn_epoch",
-    "loss_err", "one_hot",
+    "loss_err", "one_hot", "epoch_general_cifar10", "train_cifar10", "evaluate_cifar10",
 ]
 
 
@@ -87,3 +87,49 @@ def loss_err(h, y):
     targets = ndl.Tensor(one_hot(y, logits.shape[1], logits.dtype), requires_grad=False)
     loss = softmax_loss(logits, targets).numpy()
     return loss, np.mean(logits.numpy().argmax(axis=1) != np.asarray(y))
+
+
+def epoch_general_cifar10(dataloader, model, loss_fn=ndl.nn.SoftmaxLoss(), opt=None):
+    """One pass over `dataloader`: training (model.train(), a step per batch) when `opt` is given,
+    else evaluation (model.eval(), no graph). Returns (accuracy, mean loss) over the samples.
+
+    needle: NumPy's global RNG is seeded with 4 first, as the course's version does.
+    """
+    np.random.seed(4)
+    training = opt is not None
+    model.train() if training else model.eval()
+    correct, total_loss, count = 0, 0.0, 0
+    with ndl.enable_grad() if training else ndl.no_grad():
+        for X, y in dataloader:
+            logits = model(X)
+            loss = loss_fn(logits, y)
+            if training:
+                opt.reset_grad()
+                loss.backward(create_graph=False)
+                opt.step()
+            correct += int(np.sum(logits.numpy().argmax(axis=1) == y.numpy()))
+            total_loss += float(loss.numpy()) * X.shape[0]
+            count += X.shape[0]
+    if count == 0:
+        raise ValueError("epoch_general_cifar10: the data loader yielded no samples")
+    return correct / count, total_loss / count
+
+
+def train_cifar10(model, dataloader, n_epochs=1, optimizer=ndl.optim.Adam, lr=0.001, weight_decay=0.001,
+                  loss_fn=ndl.nn.SoftmaxLoss):
+    """`n_epochs` training passes with `optimizer(model.parameters(), lr=lr, weight_decay=weight_decay)`
+    and the loss `loss_fn()`; returns (accuracy, mean loss) of the last epoch."""
+    np.random.seed(4)
+    opt = optimizer(model.parameters(), lr=lr, weight_decay=weight_decay)
+    result = None
+    for _ in range(n_epochs):
+        result = epoch_general_cifar10(dataloader, model, loss_fn(), opt)
+    if result is None:
+        raise ValueError(f"train_cifar10: n_epochs must be at least 1, got {n_epochs}")
+    return result
+
+
+def evaluate_cifar10(model, dataloader, loss_fn=ndl.nn.SoftmaxLoss):
+    """(accuracy, mean loss) of `model` in eval mode over `dataloader`, with the loss `loss_fn()`."""
+    np.random.seed(4)
+    return epoch_general_cifar10(dataloader, model, loss_fn())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv, gp, mlp, overhead, resnet, transformer
+from . import conv, gp, mlp, overhead, resnet, resnet9, transformer
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -167,6 +167,7 @@ WORKLOADS = {
     "scalar": ("4. scalar chain of 10^6 nodes, fwd+bwd", scalar_chain, False),
     "resnet": ("5. MLP-ResNet epoch (needle-train's), Adam, batch 100, MNIST 10k", resnet_epoch, True),
     "conv": ("6. conv forward + backward, batch 32, 32 x 32, C 16 -> 32, K 3", conv_step, False),
+    "resnet9": ("7. ResNet9 training step, Adam, batch 32, 3 x 32 x 32", resnet9.run_workload, False),
     "transformer": ("9. Transformer training step (2 layers, d 128, 4 x 32 heads, T 64, batch 32), Adam",
                     transformer_step, False),
     "gp": ("10. Gaussian-process log-likelihood gradient in 3 kernel hyper-parameters, n = 500, float64",

@@ -10,10 +10,11 @@ import needle.nn as nn
 __all__ = ["run_epoch"]
 
 
-def run_epoch(dataloader, model, opt=None, description=None):
+def run_epoch(dataloader, model, opt=None, description=None, input_shape=None):
     """One pass over `dataloader`, training when `opt` is given; returns (error rate, mean loss).
 
-    Images are flattened to (B, features); the loss is the mean over samples, not over batches.
+    Images are flattened to (B, features), or reshaped to (B, *input_shape) when it is given (the
+    (C, H, W) of a convolutional model); the loss is the mean over samples, not over batches.
     A training pass with a `description` shows a progress bar of that name on a terminal.
     """
     training = opt is not None
@@ -26,7 +27,7 @@ def run_epoch(dataloader, model, opt=None, description=None):
         batches = tqdm(dataloader, desc=description, leave=False, unit="batch", disable=None)
     with contextlib.nullcontext() if training else ndl.no_grad():
         for X, y in batches:
-            X = X.reshape((X.shape[0], -1))
+            X = X.reshape((X.shape[0],) + (tuple(input_shape) if input_shape else (-1,)))
             logits = model(X)
             loss = loss_fn(logits, y)
             if training:

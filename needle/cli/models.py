@@ -1,12 +1,15 @@
-"""The classifiers needle-train builds: softmax regression, a one-hidden-layer MLP and the MLP-ResNet.
+"""The classifiers needle-train builds: softmax regression, a one-hidden-layer MLP, the MLP-ResNet,
+and the CNNs of apps/models.py (MnistCNN as cnn, ResNet9 as resnet9).
 
 ResidualBlock and MLPResNet follow the course's contract (apps/mlp_resnet.py re-exports them).
 """
 import needle.nn as nn
 
+from .cnn_models import MnistCNN, ResNet9
+
 __all__ = ["MODELS", "ResidualBlock", "MLPResNet", "build_model"]
 
-MODELS = ("softmax", "mlp", "resnet")
+MODELS = ("softmax", "mlp", "resnet", "cnn", "resnet9")
 
 
 def ResidualBlock(dim, hidden_dim, norm=nn.BatchNorm1d, drop_prob=0.1):
@@ -40,9 +43,15 @@ def MLPResNet(dim, hidden_dim=100, num_blocks=3, num_classes=10, norm=nn.BatchNo
     )
 
 
-def build_model(name, in_features, num_classes, hidden):
+def build_model(name, in_features, num_classes, hidden, image_shape=None):
     """(B, in_features) → logits (B, num_classes). softmax: one Linear; mlp: Linear, ReLU, Linear;
-    resnet: MLPResNet with 3 blocks. `hidden` is the hidden width (unused by softmax)."""
+    resnet: MLPResNet with 3 blocks. `hidden` is the hidden width (unused by softmax).
+    cnn and resnet9 take images (B, *image_shape) instead: MnistCNN for (C, S, S), ResNet9 for (3, 32, 32)."""
+    if name == "resnet9":
+        return ResNet9()
+    if name == "cnn":
+        channels, side, _ = image_shape
+        return MnistCNN(in_channels=channels, num_classes=num_classes, side=side)
     if name == "softmax":
         return nn.Linear(in_features, num_classes)
     if name == "mlp":

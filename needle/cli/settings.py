@@ -2,13 +2,18 @@
 from pathlib import Path
 
 __all__ = [
-    "UsageError", "DATASETS", "SHAPES", "SETTINGS", "DEFAULTS", "FIXED_ON_RESUME", "MAX_HIDDEN",
-    "MIN_HIDDEN", "MAX_SEED", "resolve_settings", "describe", "default_out",
+    "UsageError", "DATASETS", "SHAPES", "IMAGE_SHAPES", "CONVOLUTIONAL", "SETTINGS", "DEFAULTS", "FIXED_ON_RESUME",
+    "MAX_HIDDEN", "MIN_HIDDEN", "MAX_SEED", "resolve_settings", "input_shape", "describe", "default_out",
 ]
 
-DATASETS = ("spiral", "mnist")
-# (input features, classes) per dataset: the spiral's points are 2-D; MNIST's images 28 x 28.
-SHAPES = {"spiral": (2, 3), "mnist": (784, 10)}
+DATASETS = ("spiral", "mnist", "cifar10")
+# (input features, classes) per dataset: the spiral's points are 2-D; MNIST's images 28 x 28;
+# CIFAR-10's 3 x 32 x 32.
+SHAPES = {"spiral": (2, 3), "mnist": (784, 10), "cifar10": (3072, 10)}
+# The (channels, height, width) a convolutional model sees; the other models see flat features.
+IMAGE_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+# The models that take images and have no --hidden width, and the datasets each can read.
+CONVOLUTIONAL = {"cnn": ("mnist", "cifar10"), "resnet9": ("cifar10",)}
 
 SETTINGS = ("epochs", "batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "hidden")
 # Per (dataset, model), the SETTINGS that reach the README's targets in seconds (spiral) or a
@@ -23,12 +28,18 @@ DEFAULTS = {
         ("mnist", "softmax"): (10, 100, 0.2, 1.0, "sgd", 0.0, 0),
         ("mnist", "mlp"): (10, 100, 0.002, 0.8, "adam", 0.0, 256),
         ("mnist", "resnet"): (10, 100, 0.002, 0.8, "adam", 0.001, 200),
+        ("mnist", "cnn"): (4, 64, 0.002, 0.7, "adam", 0.0, 0),
+        ("cifar10", "softmax"): (10, 100, 0.001, 1.0, "adam", 0.0, 0),
+        ("cifar10", "mlp"): (10, 100, 0.001, 0.8, "adam", 0.0, 256),
+        ("cifar10", "resnet"): (10, 100, 0.001, 0.8, "adam", 0.001, 256),
+        ("cifar10", "cnn"): (10, 64, 0.002, 0.8, "adam", 0.0, 0),
+        ("cifar10", "resnet9"): (10, 128, 0.001, 1.0, "adam", 0.001, 0),  # the course's train_cifar10
     }.items()
 }
 # What a resumed run keeps from its checkpoint (the epoch target may grow).
 FIXED_ON_RESUME = ("model", "dataset", "seed") + SETTINGS[1:]
 # The narrowest hidden layer per model: resnet's blocks are half as wide, and need a width >= 1.
-MIN_HIDDEN = {"softmax": 0, "mlp": 1, "resnet": 2}
+MIN_HIDDEN = {"softmax": 0, "mlp": 1, "resnet": 2, "cnn": 0, "resnet9": 0}
 # The widest hidden layer: an MLP-ResNet of this width holds about 50 M parameters (200 MB).
 MAX_HIDDEN = 4096
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding takes 0 .. 2^32 − 1
@@ -56,16 +67,36 @@ def resolve_settings(args, saved=None):
     settings = {"model": args.model or "mlp", "dataset": args.dataset or "spiral"}
     if settings["model"] == "softmax" and args.hidden is not None:
         raise UsageError("--hidden applies to --model mlp and resnet; softmax has no hidden layer")
+    _check_convolutional(settings["model"], settings["dataset"], args.hidden)
     if settings["model"] == "resnet" and args.hidden is not None and args.hidden < MIN_HIDDEN["resnet"]:
         raise UsageError(f"--hidden {args.hidden}: resnet's blocks are half as wide, so it must be >= 2")
     if settings["dataset"] == "spiral" and (args.data_dir or args.download):
-        raise UsageError("--data-dir and --download apply to --dataset mnist; the spiral set is generated")
+        raise UsageError("--data-dir and --download apply to --dataset mnist and cifar10; the spiral set is generated")
     defaults = DEFAULTS[settings["dataset"], settings["model"]]
     for name in SETTINGS:
         explicit = getattr(args, name)
         settings[name] = defaults[name] if explicit is None else explicit
     settings["seed"] = 0 if args.seed is None else args.seed
     return settings
+
+
+def _check_convolutional(model, dataset, hidden):
+    """cnn and resnet9 read images of the datasets CONVOLUTIONAL lists, and take no --hidden."""
+    if model not in CONVOLUTIONAL:
+        return
+    if dataset not in CONVOLUTIONAL[model]:
+        raise UsageError(
+            f"--model {model} reads images of {' or '.join(CONVOLUTIONAL[model])}; --dataset {dataset} has none"
+        )
+    if hidden is not None:
+        raise UsageError(f"--hidden applies to --model mlp and resnet; {model}'s widths are fixed")
+
+
+def input_shape(settings):
+    """What one example looks like to the model: (C, H, W) for cnn and resnet9, else (features,)."""
+    if settings["model"] in CONVOLUTIONAL:
+        return IMAGE_SHAPES[settings["dataset"]]
+    return SHAPES[settings["dataset"]][:1]
 
 
 def describe(settings, source, num_train, num_test):
@@ -76,7 +107,7 @@ def describe(settings, source, num_train, num_test):
         f"batch {settings['batch_size']}",
         f"weight decay {settings['weight_decay']:g}",
     ]
-    if settings["model"] != "softmax":
+    if settings["model"] != "softmax" and settings["model"] not in CONVOLUTIONAL:
         parts.append(f"hidden {settings['hidden']}")
     parts.append(f"seed {settings['seed']}")
     return f"{settings['model']} on {source}: {num_train} train / {num_test} test; " + ", ".join(parts)

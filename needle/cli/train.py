@@ -19,13 +19,14 @@ import needle as ndl
 
 from .arguments import PROG, build_parser
 from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
+from .cifar import cifar10_folder, load_cifar10
 from .data import load_mnist, load_spiral, mnist_folder
 from .epoch import run_epoch
 from .models import build_model
 from .optimizers import build_optimizer, build_scheduler
 from .plot import plot_curves
 from .schema import HISTORY
-from .settings import SHAPES, UsageError, default_out, describe, resolve_settings
+from .settings import IMAGE_SHAPES, SHAPES, UsageError, default_out, describe, input_shape, resolve_settings
 
 __all__ = ["main", "train"]
 
@@ -65,7 +66,8 @@ def train(args):
 
     np.random.seed(settings["seed"])
     in_features, num_classes = SHAPES[settings["dataset"]]
-    model = build_model(settings["model"], in_features, num_classes, settings["hidden"])
+    image_shape = IMAGE_SHAPES.get(settings["dataset"])
+    model = build_model(settings["model"], in_features, num_classes, settings["hidden"], image_shape)
     opt = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"], settings["weight_decay"])
     scheduler = build_scheduler(opt, settings["lr_decay"], done)
     history = {name: list(saved["history"][name]) if saved else [] for name in HISTORY}
@@ -75,6 +77,9 @@ def train(args):
 
     if settings["dataset"] == "spiral":
         train_set, test_set, source = load_spiral()
+    elif settings["dataset"] == "cifar10":
+        data_dir = cifar10_folder(args.data_dir, args.download)
+        train_set, test_set, source = load_cifar10(data_dir, args.download, args.mirror)
     else:
         data_dir = mnist_folder(args.data_dir, args.download)
         train_set, test_set, source = load_mnist(data_dir, args.download, args.mirror)
@@ -84,8 +89,9 @@ def train(args):
     epochs = settings["epochs"]
     for index in range(done, epochs):
         started = time.perf_counter()
-        train_error, train_loss = run_epoch(train_loader, model, opt, f"epoch {index + 1}/{epochs}")
-        test_error, test_loss = run_epoch(test_loader, model)
+        shape = input_shape(settings)
+        train_error, train_loss = run_epoch(train_loader, model, opt, f"epoch {index + 1}/{epochs}", shape)
+        test_error, test_loss = run_epoch(test_loader, model, input_shape=shape)
         scheduler.step()
         for name, value in zip(HISTORY, (train_loss, 1.0 - train_error, test_loss, 1.0 - test_error)):
             history[name].append(value)

@@ -1,17 +1,22 @@
-"""CIFAR-10 downloads from a local mirror: the MD5 checked before the archive is opened, only the
-expected members unpacked (no traversal, no links, bounded sizes), and offline errors."""
+"""CIFAR-10 downloads from a local mirror (the MD5 checked before the archive is opened, only the
+expected members unpacked: no traversal, no links, bounded sizes; offline errors), and needle-train
+with --dataset cifar10 and the CNN models."""
 import hashlib
 import io
 import socket
 import tarfile
 
+import numpy as np
 import pytest
 
+import needle as ndl
 from needle.cli import cifar
 from needle.cli.cifar import ARCHIVE, FOLDER, download_cifar10
 from needle.cli.download import DownloadError
+from needle.cli.train import main
 from needle.data import CIFAR10Dataset
-from tests.data.cifar10_files import generated_set, python_batch_bytes
+from tests.cli.idx_files import write_mnist
+from tests.data.cifar10_files import generated_set, python_batch_bytes, write_set
 
 
 def _quiet(message):
@@ -124,3 +129,78 @@ def test_download_offline_says_so_in_one_line(tmp_path):
     assert message.startswith(f"cannot fetch http://127.0.0.1:{port}/{ARCHIVE}")
     assert "offline?" in message and "\n" not in message
     assert list((tmp_path / "data").iterdir()) == []
+
+
+# ---- needle-train --dataset cifar10, and the CNN models ----------------------------------------------
+
+def _checkpoint_arrays(path):
+    saved = ndl.load(path)
+    flat = {f"model.{k}": v.numpy() if isinstance(v, ndl.Tensor) else v for k, v in saved["model"].items()}
+    flat["history"] = np.array([saved["history"][name] for name in sorted(saved["history"])])
+    return flat
+
+
+def _one_error_line(capsys):
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("needle-train: error: "), lines
+    return lines[0]
+
+
+def test_resnet9_trains_on_cifar10_and_resumes_exactly(tmp_path, capsys):
+    write_set(tmp_path / "data" / FOLDER, "python", per_batch=8, test=8)
+    settings = ["--dataset", "cifar10", "--model", "resnet9", "--data-dir", str(tmp_path / "data"), "--batch-size", "20"]
+    assert main(settings + ["--epochs", "1", "--out", str(tmp_path / "split")]) == 0
+    output = capsys.readouterr().out
+    assert "resnet9 on CIFAR-10: 40 train / 8 test; adam lr 0.001, batch 20, weight decay 0.001, seed 0" in output
+    assert main(["--resume", "--out", str(tmp_path / "split"), "--epochs", "2", "--data-dir", str(tmp_path / "data")]) == 0
+    assert "after epoch 1" in capsys.readouterr().out
+    assert main(settings + ["--epochs", "2", "--out", str(tmp_path / "whole")]) == 0
+    split = _checkpoint_arrays(tmp_path / "split" / "checkpoint.npz")
+    whole = _checkpoint_arrays(tmp_path / "whole" / "checkpoint.npz")
+    assert split.keys() == whole.keys() and any("running_var" in key for key in split)
+    for key in split:
+        np.testing.assert_array_equal(split[key], whole[key], err_msg=key)
+
+
+def test_cnn_reads_mnist_as_one_channel_images(tmp_path, capsys):
+    labels = np.arange(60) % 10
+    write_mnist(tmp_path / "mnist", labels, labels[:20])
+    argv = ["--dataset", "mnist", "--model", "cnn", "--data-dir", str(tmp_path / "mnist"), "--epochs", "1"]
+    assert main(argv + ["--out", str(tmp_path / "run")]) == 0
+    assert "cnn on MNIST: 60 train / 20 test; adam" in capsys.readouterr().out
+    saved = ndl.load(tmp_path / "run" / "checkpoint.npz")
+    assert saved["model"]["model.modules.0.modules.0.weight"].shape == (3, 3, 1, 16)
+
+
+def test_cifar10_downloads_through_needle_train(tmp_path, serve, monkeypatch, capsys):
+    mirror = tmp_path / "mirror"
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", _archive(mirror))
+    target = tmp_path / "data"
+    argv = ["--dataset", "cifar10", "--model", "softmax", "--epochs", "1", "--data-dir", str(target), "--download",
+            "--mirror", serve(mirror), "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    assert "softmax on CIFAR-10: 20 train / 6 test" in capsys.readouterr().out
+    monkeypatch.setattr(cifar, "ARCHIVE_MD5", "0" * 32)
+    (target / FOLDER / "test_batch").unlink()
+    assert main(argv) == 2
+    assert f"{ARCHIVE}: MD5" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("argv, complaint", [
+    (["--dataset", "mnist", "--model", "resnet9"], "--model resnet9 reads images of cifar10; --dataset mnist has none"),
+    (["--model", "cnn"], "--model cnn reads images of mnist or cifar10; --dataset spiral has none"),
+    (["--dataset", "mnist", "--model", "cnn", "--hidden", "8"], "--hidden applies to --model mlp and resnet; cnn's"),
+    (["--dataset", "cifar10", "--data-dir", "nowhere"], "CIFAR10Dataset: no training batches in nowhere"),
+    (["--dataset", "cifar10", "--download"], "--download needs --data-dir"),
+])
+def test_cnn_and_cifar10_options_that_do_not_fit_give_one_line(tmp_path, monkeypatch, argv, complaint, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert complaint in _one_error_line(capsys)
+
+
+def test_a_corrupt_cifar10_batch_gives_one_line(tmp_path, capsys):
+    write_set(tmp_path, "python", per_batch=2, test=2)
+    (tmp_path / "test_batch").write_bytes(b"cos\nsystem\n(S'true'\ntR.")
+    assert main(["--dataset", "cifar10", "--model", "softmax", "--data-dir", str(tmp_path)]) == 2
+    assert "test_batch: refused to load the global os.system" in _one_error_line(capsys)

@@ -142,7 +142,7 @@ def test_options_that_do_not_fit_together_give_one_line(argv, complaint, capsys)
         (["--lr", "inf"], "argument --lr: inf must be a finite number > 0"),
         (["--hidden", "5000"], "argument --hidden: 5000 must be in 1..4096"),
         (["--seed", "-1"], "argument --seed: -1 must be in 0..4294967295"),
-        (["--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
+        (["--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
         (["--colour", "red"], "unrecognized arguments: --colour red"),
     ],
 )
