@@ -126,8 +126,8 @@ def dropout(x, p=0.5, training=True):
     keep = init.randb(*x.shape, p=1.0 - p).cached_data
     if p == 0.0:
         return x
-    scaled = keep.astype(x.dtype if x.dtype.kind == "f" else np.float64)
-    scaled *= 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    scaled = np.multiply(keep, 0.0 if p == 1.0 else 1.0 / (1.0 - p), dtype=dtype)
     return x * Tensor.make_const(scaled)
 
 
