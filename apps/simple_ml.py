@@ -7,11 +7,13 @@ Two families: NumPy-only epochs whose gradients are derived by hand (`softmax_re
 import numpy as np
 
 import needle as ndl
+from needle.cli.language import run_language_epoch
 from needle.data import parse_mnist
 
 __all__ = [
     "parse_mnist", "softmax", "softmax_regression_epoch", "nn_epoch_numpy", "softmax_loss", "nn_epoch",
     "loss_err", "one_hot", "epoch_general_cifar10", "train_cifar10", "evaluate_cifar10",
+    "epoch_general_ptb", "train_ptb", "evaluate_ptb",
 ]
 
 
@@ -133,3 +135,35 @@ def evaluate_cifar10(model, dataloader, loss_fn=ndl.nn.SoftmaxLoss):
     """(accuracy, mean loss) of `model` in eval mode over `dataloader`, with the loss `loss_fn()`."""
     np.random.seed(4)
     return epoch_general_cifar10(dataloader, model, loss_fn())
+
+
+def epoch_general_ptb(data, model, seq_len=40, loss_fn=ndl.nn.SoftmaxLoss(), opt=None, clip=None, device=None,
+                      dtype="float32"):
+    """One pass over batchified ids `data` (nbatch, bs) in chunks of `seq_len`, training when `opt` is
+    given; returns (average accuracy, average loss) over every predicted token.
+
+    needle: seeds NumPy's global RNG with 4 first. Truncated backpropagation through time: the hidden
+    state is carried across chunks, detached; gradients are clipped to the global norm `clip` when
+    given. Ids reach the model as Tensors of `dtype`, as the course's get_batch makes them.
+    """
+    np.random.seed(4)
+    return run_language_epoch(np.asarray(data), model, seq_len, opt, clip, dtype=dtype, loss_fn=loss_fn, device=device)
+
+
+def train_ptb(model, data, seq_len=40, n_epochs=1, optimizer=ndl.optim.SGD, lr=4.0, weight_decay=0.0,
+              loss_fn=ndl.nn.SoftmaxLoss, clip=None, device=None, dtype="float32"):
+    """`n_epochs` training passes of `model` over `data` with `optimizer`(lr, weight_decay); returns the
+    last epoch's (average accuracy, average loss). `loss_fn` is a class, as in the course."""
+    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
+        raise ValueError(f"train_ptb: n_epochs must be a positive integer, got {n_epochs!r}")
+    np.random.seed(4)
+    opt = optimizer(model.parameters(), lr=lr, weight_decay=weight_decay)
+    for _ in range(n_epochs):
+        result = epoch_general_ptb(data, model, seq_len, loss_fn(), opt, clip, device, dtype)
+    return result
+
+
+def evaluate_ptb(model, data, seq_len=40, loss_fn=ndl.nn.SoftmaxLoss, device=None, dtype="float32"):
+    """(average accuracy, average loss) of `model` on `data` in eval mode, no gradients."""
+    np.random.seed(4)
+    return epoch_general_ptb(data, model, seq_len, loss_fn(), None, None, device, dtype)

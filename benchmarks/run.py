@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv, gp, mlp, overhead, resnet, resnet9, transformer
+from . import conv, gp, lstm, mlp, overhead, resnet, resnet9, transformer
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -103,6 +103,14 @@ def resnet_epoch(repeats, data):
     return _with_ratios(rows, "seconds", "torch" if "torch" in impls else "needle")
 
 
+def lstm_step(repeats, _data):
+    impls = available(lstm.STEP)
+    runners = {name: built_then_timed(build) for name, build in impls.items()}
+    medians = interleaved_medians(runners, repeats)
+    rows = [{"impl": name, "ms": seconds * 1e3, "loss": loss} for name, (seconds, loss) in medians.items()]
+    return _with_ratios(rows, "ms", "torch" if "torch" in impls else "needle")
+
+
 def conv_step(repeats, _data):
     impls = available(conv.CONV)
     x, kernel, out_grad = conv.operands()
@@ -168,6 +176,7 @@ WORKLOADS = {
     "resnet": ("5. MLP-ResNet epoch (needle-train's), Adam, batch 100, MNIST 10k", resnet_epoch, True),
     "conv": ("6. conv forward + backward, batch 32, 32 x 32, C 16 -> 32, K 3", conv_step, False),
     "resnet9": ("7. ResNet9 training step, Adam, batch 32, 3 x 32 x 32", resnet9.run_workload, False),
+    "lstm": ("8. LSTM language model step (2 x 256, batch 32 x 64 characters), Adam", lstm_step, False),
     "transformer": ("9. Transformer training step (2 layers, d 128, 4 x 32 heads, T 64, batch 32), Adam",
                     transformer_step, False),
     "gp": ("10. Gaussian-process log-likelihood gradient in 3 kernel hyper-parameters, n = 500, float64",

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from benchmarks import conv, gp, mlp, overhead, transformer
+from benchmarks import conv, gp, lstm, mlp, overhead, transformer
 from benchmarks.common import in_fresh_process
 
 
@@ -90,3 +90,12 @@ def test_gp_gradient_matches_the_hand_derived_one(name):
     expected_value, expected_grads = gp.numpy_gradient(x, y)
     np.testing.assert_allclose(value, expected_value, rtol=1e-10)
     np.testing.assert_allclose(grads, expected_grads, rtol=1e-8)
+
+
+def test_needle_lstm_language_model_steps_match_pytorch_from_the_same_weights(monkeypatch):
+    pytest.importorskip("torch")
+    for name, value in (("EMBEDDING", 8), ("HIDDEN", 16), ("TIME", 8), ("BATCH", 4)):
+        monkeypatch.setattr(lstm, name, value)  # workload 8's step at a test's size
+    ours, theirs = lstm.needle_step(), lstm.torch_step()
+    for _ in range(3):
+        np.testing.assert_allclose(ours(), theirs(), rtol=1e-4)

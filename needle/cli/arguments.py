@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 from .download import DEFAULT_MIRROR
+from .language_settings import LANGUAGE_DATASETS, LANGUAGE_DEFAULTS, LANGUAGE_MODELS, MAX_LAYERS, MAX_SEQ_LEN
 from .models import MODELS
 from .optimizers import OPTIMIZERS
 from .settings import DATASETS, DEFAULTS, MAX_HIDDEN, MAX_SEED
@@ -41,6 +42,8 @@ seed_value = _number(int, lambda value: 0 <= value <= MAX_SEED, f"must be in 0..
 positive_float = _number(float, lambda value: 0 < value < math.inf, "must be a finite number > 0")
 non_negative_float = _number(float, lambda value: 0 <= value < math.inf, "must be zero or positive")
 decay_factor = _number(float, lambda value: 0 < value <= 1, "must be in (0, 1]")
+layer_count = _number(int, lambda value: 0 < value <= MAX_LAYERS, f"must be in 1..{MAX_LAYERS}")
+sequence_length = _number(int, lambda value: 0 < value <= MAX_SEQ_LEN, f"must be in 1..{MAX_SEQ_LEN}")
 
 
 def _defaults_table():
@@ -54,6 +57,16 @@ def _defaults_table():
             f"  {dataset:<7} {model:<7} {row['epochs']:>6} {row['batch_size']:>5} {row['lr']:<7g} "
             f"{row['lr_decay']:<5g} {row['optimizer']:<9} {row['weight_decay']:<12g} {row['hidden'] or '-'}"
         )
+    lines += [
+        "language models (--dataset pydoc or ptb):",
+        "  dataset model       epochs batch lr      decay optimizer hidden embedding layers seq-len clip",
+    ]
+    for (dataset, model), row in LANGUAGE_DEFAULTS.items():
+        lines.append(
+            f"  {dataset:<7} {model:<11} {row['epochs']:>6} {row['batch_size']:>5} {row['lr']:<7g} "
+            f"{row['lr_decay']:<5g} {row['optimizer']:<9} {row['hidden']:>6} {row['embedding']:>9} "
+            f"{row['layers']:>6} {row['seq_len']:>7} {row['clip']:g}"
+        )
     return "\n".join(lines)
 
 
@@ -65,8 +78,11 @@ def build_parser():
         epilog=_defaults_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", choices=MODELS, help="default: mlp")
-    parser.add_argument("--dataset", choices=DATASETS, help="default: spiral (generated, no files)")
+    parser.add_argument("--model", choices=MODELS + LANGUAGE_MODELS, help="default: mlp (lstm for text)")
+    parser.add_argument(
+        "--dataset", choices=DATASETS + LANGUAGE_DATASETS,
+        help="default: spiral (generated, no files); pydoc is the Python language reference, as characters",
+    )
     parser.add_argument(
         "--data-dir", type=Path,
         help="folder of the four MNIST .gz files (default: needle.data.default_mnist_dir(): "
@@ -85,6 +101,10 @@ def build_parser():
     parser.add_argument("--optimizer", choices=OPTIMIZERS)
     parser.add_argument("--weight-decay", type=non_negative_float)
     parser.add_argument("--hidden", type=hidden_width, help="hidden width (mlp, resnet)")
+    parser.add_argument("--embedding", type=hidden_width, help="embedding width (language models)")
+    parser.add_argument("--layers", type=layer_count, help="recurrent or transformer layers (language models)")
+    parser.add_argument("--seq-len", type=sequence_length, help="steps per chunk of backpropagation through time")
+    parser.add_argument("--clip", type=non_negative_float, help="largest global gradient norm (0: no clipping)")
     parser.add_argument("--seed", type=seed_value, help="seed of NumPy's global RNG (default: 0)")
     parser.add_argument("--out", type=Path, help="output folder (default: runs/DATASET-MODEL)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")

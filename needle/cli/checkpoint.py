@@ -17,8 +17,10 @@ __all__ = ["CHECKPOINT_NAME", "save_checkpoint", "read_checkpoint", "restore"]
 CHECKPOINT_NAME = "checkpoint.npz"
 
 
-def save_checkpoint(path, settings, epoch, history, model, opt):
-    """Write everything a resumed run needs to `path`; `ndl.save` replaces the file atomically."""
+def save_checkpoint(path, settings, epoch, history, model, opt, vocabulary=None):
+    """Write everything a resumed run needs to `path`; `ndl.save` replaces the file atomically.
+
+    A language model's checkpoint also holds `vocabulary`, the token of each id."""
     state = {
         "format": schema.FORMAT,
         "version": schema.VERSION,
@@ -29,25 +31,32 @@ def save_checkpoint(path, settings, epoch, history, model, opt):
         "optimizer": opt.state_dict(),
         "rng": np.random.get_state(),
     }
+    if vocabulary is not None:
+        state["vocabulary"] = list(vocabulary)
     path.parent.mkdir(parents=True, exist_ok=True)
     ndl.save(state, path)
 
 
-def read_checkpoint(path):
-    """The checkpoint at `path` with its settings, epoch, history and RNG state checked.
+def read_checkpoint(path, option="--resume"):
+    """The checkpoint at `path` with its settings, epoch, history, RNG state (and vocabulary) checked.
+
+    `option` names the command-line option that asked for it in errors.
 
     The model and optimizer states need the model built from those settings: `restore` checks them.
     """
     if not path.is_file():
-        raise UsageError(f"--resume: no checkpoint at {path}; train without --resume first, or pass --out")
+        where = "; train without --resume first, or pass --out" if option == "--resume" else ""
+        raise UsageError(f"{option}: no checkpoint at {path}{where}")
     try:
         saved = ndl.load(path)
     except (OSError, ValueError) as error:
-        raise UsageError(f"--resume: cannot read {path}: {error}") from None
+        raise UsageError(f"{option}: cannot read {path}: {error}") from None
     try:
         schema.check_header(saved)
         settings = schema.check_settings(saved["settings"])
         epoch = schema.check_epoch(saved["epoch"], settings)
+        if "vocabulary" in saved:
+            saved = dict(saved, vocabulary=schema.check_vocabulary(saved["vocabulary"], settings))
         return dict(
             saved,
             settings=settings,

@@ -13,16 +13,23 @@ import needle as ndl
 
 from .models import MODELS
 from .optimizers import OPTIMIZERS
+from .language_settings import (
+    CHARACTER_DATASETS, LANGUAGE_DATASETS, LANGUAGE_MODELS, LANGUAGE_SETTINGS, MAX_LAYERS, MAX_SEQ_LEN, MAX_VOCABULARY,
+)
 from .settings import DATASETS, MAX_HIDDEN, MAX_SEED, MIN_HIDDEN, SETTINGS
 
 __all__ = [
     "FORMAT", "VERSION", "FIELDS", "HISTORY", "CheckpointError", "check_header", "check_settings",
     "check_epoch", "check_history", "check_rng", "check_model_state", "check_optimizer_state",
+    "LANGUAGE_FIELDS", "check_language_settings", "check_vocabulary",
 ]
 
 FORMAT = "needle-train"
 VERSION = 2  # 1: no format fields, and the RNG state as a dict
 FIELDS = ("format", "version", "settings", "epoch", "history", "model", "optimizer", "rng")
+# A language model's checkpoint also holds its vocabulary (the token of each id), so that
+# needle-generate rebuilds the model and reads prompts from the checkpoint alone.
+LANGUAGE_FIELDS = FIELDS + ("vocabulary",)
 HISTORY = ("train_loss", "train_acc", "test_loss", "test_acc")
 SETTING_FIELDS = ("model", "dataset", "seed") + SETTINGS
 RNG_FIELDS = ("kind", "keys", "position", "has_gauss", "cached_gaussian")
@@ -123,11 +130,19 @@ def check_header(checkpoint):
         _fail("format", f"must be {FORMAT!r}", checkpoint["format"])
     if type(checkpoint["version"]) is not int or checkpoint["version"] != VERSION:
         _fail("version", f"must be {VERSION} (this needle-train's checkpoint format)", checkpoint["version"])
-    _record(checkpoint, "", FIELDS)
+    _record(checkpoint, "", LANGUAGE_FIELDS if _is_language(checkpoint.get("settings")) else FIELDS)
+
+
+def _is_language(settings):
+    return isinstance(settings, dict) and isinstance(settings.get("dataset"), str) and (
+        settings["dataset"] in LANGUAGE_DATASETS
+    )
 
 
 def check_settings(settings):
     """The run's settings, each of its type and in its range; returned with plain ints and floats."""
+    if _is_language(settings):
+        return check_language_settings(settings)
     _record(settings, "settings", SETTING_FIELDS)
     model = _choice(settings["model"], "settings.model", MODELS)
     low = MIN_HIDDEN[model]
@@ -148,6 +163,45 @@ def check_settings(settings):
         ),
         "hidden": _integer(settings["hidden"], "settings.hidden", low, high),
     }
+
+
+def check_language_settings(settings):
+    """A language model's settings (language_settings.LANGUAGE_SETTINGS with model, dataset, seed)."""
+    _record(settings, "settings", ("model", "dataset", "seed") + LANGUAGE_SETTINGS)
+    positive = ("must be a finite number > 0", lambda x: x > 0)
+    non_negative = ("must be a finite number >= 0", lambda x: x >= 0)
+    return {
+        "model": _choice(settings["model"], "settings.model", LANGUAGE_MODELS),
+        "dataset": _choice(settings["dataset"], "settings.dataset", LANGUAGE_DATASETS),
+        "seed": _integer(settings["seed"], "settings.seed", 0, MAX_SEED),
+        "epochs": _integer(settings["epochs"], "settings.epochs", 1),
+        "batch_size": _integer(settings["batch_size"], "settings.batch_size", 1),
+        "lr": _real(settings["lr"], "settings.lr", *positive),
+        "lr_decay": _real(
+            settings["lr_decay"], "settings.lr_decay", "must be a number in (0, 1]", lambda x: 0 < x <= 1
+        ),
+        "optimizer": _choice(settings["optimizer"], "settings.optimizer", OPTIMIZERS),
+        "weight_decay": _real(settings["weight_decay"], "settings.weight_decay", *non_negative),
+        "hidden": _integer(settings["hidden"], "settings.hidden", 1, MAX_HIDDEN),
+        "embedding": _integer(settings["embedding"], "settings.embedding", 1, MAX_HIDDEN),
+        "layers": _integer(settings["layers"], "settings.layers", 1, MAX_LAYERS),
+        "seq_len": _integer(settings["seq_len"], "settings.seq_len", 1, MAX_SEQ_LEN),
+        "clip": _real(settings["clip"], "settings.clip", *non_negative),
+    }
+
+
+def check_vocabulary(vocabulary, settings):
+    """The token of each id: a list of distinct non-empty strings, single characters for character data."""
+    rule = f"must be a list of 1..{MAX_VOCABULARY} distinct strings"
+    if not isinstance(vocabulary, list) or not 0 < len(vocabulary) <= MAX_VOCABULARY:
+        _fail("vocabulary", rule, vocabulary)
+    characters = settings["dataset"] in CHARACTER_DATASETS
+    for i, token in enumerate(vocabulary):
+        if not isinstance(token, str) or not token or (characters and len(token) != 1):
+            _fail(f"vocabulary.{i}", "must be one character" if characters else "must be a non-empty string", token)
+    if len(set(vocabulary)) != len(vocabulary):
+        _fail("vocabulary", rule, vocabulary)
+    return vocabulary
 
 
 def check_epoch(epoch, settings):

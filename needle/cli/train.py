@@ -22,6 +22,8 @@ from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoi
 from .cifar import cifar10_folder, load_cifar10
 from .data import load_mnist, load_spiral, mnist_folder
 from .epoch import run_epoch
+from .language import train_language
+from .language_settings import is_language_run, refuse_language_options
 from .models import build_model
 from .optimizers import build_optimizer, build_scheduler
 from .plot import plot_curves
@@ -51,11 +53,16 @@ def main(argv=None):
 def train(args):
     """Run the CLI: resolve settings, build the model, load data, train to --epochs, checkpoint and
     plot each epoch; returns the history {name: [one value per epoch]}."""
+    if is_language_run(args):
+        return _train_language(args)
     out = args.out
     saved = None
     if args.resume:
         out = out or default_out(args.dataset or "spiral", args.model or "mlp")
         saved = read_checkpoint(out / CHECKPOINT_NAME)
+        if "vocabulary" in saved:  # a language model's checkpoint, named by --out alone
+            return _train_language(args, out, saved)
+        refuse_language_options(args)
     settings = resolve_settings(args, saved["settings"] if saved else None)
     out = out or default_out(settings["dataset"], settings["model"])
     if out.exists() and not out.is_dir():
@@ -103,6 +110,13 @@ def train(args):
         save_checkpoint(out / CHECKPOINT_NAME, settings, index + 1, history, model, opt)
     print(f"checkpoint: {out / CHECKPOINT_NAME}")
     title = f"{settings['model']} on {source}: {len(train_set)} train / {len(test_set)} test"
+    _write_curves(history, out / CURVES_NAME, title)
+    return history
+
+
+def _train_language(args, out=None, saved=None):
+    """A language model's run (needle.cli.language), with its curves."""
+    history, title, out = train_language(args, out, saved)
     _write_curves(history, out / CURVES_NAME, title)
     return history
 
