@@ -194,3 +194,13 @@ def test_batchnorm2d_state_dtype_repr_and_bad_input():
     assert repr(layer) == "BatchNorm2d(3, eps=0.001, momentum=0.5)"
     with pytest.raises(ValueError, match=r"BatchNorm2d: expected NCHW input with C=3 channels, got \(2, 2, 2, 3\)"):
         layer(ndl.Tensor(np.zeros((2, 2, 2, 3))))
+
+
+@pytest.mark.parametrize("build", [
+    lambda **kw: nn.Conv(1, 2, 3, **kw), lambda **kw: nn.BatchNorm2d(3, **kw), lambda **kw: nn.MaxPool2d(2, **kw),
+    lambda **kw: nn.AvgPool2d(2, **kw), lambda **kw: nn.AdaptiveAvgPool2d(1, **kw),
+], ids=["Conv", "BatchNorm2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"])
+def test_cnn_layers_take_the_cpu_and_refuse_a_device_that_is_not_enabled(build):
+    build(device=ndl.cpu(), dtype="float32")
+    with pytest.raises(ValueError, match="device cuda\\(\\) is not enabled"):
+        build(device=ndl.cuda())
