@@ -4,11 +4,13 @@ needle (the course's layout): weights are (in, gates·hidden), the transpose of 
 multiply from the right, x @ W_ih. Every field is drawn from U(−1/√hidden, 1/√hidden) in the order
 W_ih, W_hh, bias_ih, bias_hh, and read at call time, so code may replace it after construction.
 
-A layer runs a Python loop over time steps. An RNN or LSTM step multiplies [x_t, h] by
-[W_ih; W_hh] (stacked once per call) in one product for all gates; an LSTM step then records
-`lstm_update` (the gate nonlinearities and the new state in one node) and two slices. The input
-is not projected for all steps at once: slicing one (T·bs, 4H) product per step would cost each step
-a (T, bs, 4H) adjoint in the backward pass, which grows as T².
+An LSTM layer projects its input for all time steps in one product and runs the recurrence in one
+`lstm_sequence` node, whose backward pass forms W_hh's adjoint in one product too (workload 8).
+The cells, RNN and GRU run a Python loop over time steps: an RNN or LSTM step multiplies [x_t, h]
+by [W_ih; W_hh] (stacked once per call) in one product for all gates, and an LSTMCell step then
+records `lstm_update` (the gate nonlinearities and the new state in one node) and two slices. Their
+input is not projected for all steps at once: slicing one (T·bs, gates·H) product per step would
+cost each step a (T, bs, gates·H) adjoint in the backward pass, which grows as T².
 """
 import math
 
@@ -257,18 +259,20 @@ class LSTM(_Layers):
             h0 = c0 = None
         else:
             h0, c0 = _state_pair(type(self).__name__, h)
-        inputs = self._steps(X)
+        steps, batch = X.shape[:2]
+        hidden = self.hidden_size
+        inputs = X
         finals_h, finals_c = [], []
         for cell, h, c in zip(self.lstm_cells, self._initial("h0", h0, X), self._initial("c0", c0, X)):
-            weight, bias = cell._stacked()
-            outputs = []
-            for x in inputs:
-                h, c = _lstm_step(x, h, c, weight, bias)
-                outputs.append(h)
-            inputs = outputs
-            finals_h.append(h)
-            finals_c.append(c)
-        return ops.stack(inputs, 0), (ops.stack(finals_h, 0), ops.stack(finals_c, 0))
+            cell._check_fields()
+            bias = None if cell.bias_ih is None else cell.bias_ih + cell.bias_hh
+            # The input's part of every gate at every step in one product, then the recurrence in one node.
+            gates = _project(inputs.reshape((steps * batch, inputs.shape[-1])), cell.W_ih, bias)
+            states = ops.lstm_sequence(gates.reshape((steps, batch, 4 * hidden)), cell.W_hh, h, c)
+            inputs = states[0]
+            finals_h.append(states[0, steps - 1])
+            finals_c.append(states[1, steps - 1])
+        return inputs, (ops.stack(finals_h, 0), ops.stack(finals_c, 0))
 
 
 class GRU(_Layers):

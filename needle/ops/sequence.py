@@ -1,17 +1,20 @@
-"""Fused ops of the recurrent layers: the gate nonlinearities of a block of gates in one node, and
-the LSTM state update (h', c') from the gates and c in one node.
+"""Fused ops of the recurrent layers: the gate nonlinearities of a block of gates in one node, the
+LSTM state update (h', c') from the gates and c in one node, and a whole LSTM layer's recurrence
+over time in one node.
 
-Both rules are written with needle ops over recorded nodes whose data the forward pass saved, so
+The rules are written with needle ops over recorded nodes whose data the forward pass saved, so
 the adjoints are differentiable again. Derivations: hw_notes/ops_sequence.md.
 """
 import numpy as np
 
+from .. import modes
 from ..autograd import SavingOp, Tensor, ZeroTangent
 from .elementwise import ElementwiseFunction, Tanh
 from .indexing import getitem
-from .shape import concatenate
+from .linalg import input_gradient, matmul, weight_gradient
+from .shape import concatenate, reshape, stack
 
-__all__ = ["GateActivations", "gate_activations", "LSTMUpdate", "lstm_update"]
+__all__ = ["GateActivations", "gate_activations", "LSTMUpdate", "lstm_update", "LSTMSequence", "lstm_sequence"]
 
 _KINDS = {"s": "sigmoid", "t": "tanh"}
 
@@ -101,10 +104,9 @@ class LSTMUpdate(SavingOp):
         np.multiply(o, tau, out=h_new)
         return out, (acts, tau)
 
-    def _recorded(self, node):
+    def _recorded(self, node, gates):
         """(i, f, g, o, τ) as recorded nodes over the saved data: functions of z and of c'."""
-        gates, c = node.inputs
-        width = c.shape[-1]
+        width = node.shape[-1] // 2
         acts = Tensor.make_from_op(GateActivations("ssts"), (gates,), node.saved[0])
         parts = [getitem(acts, (Ellipsis, slice(k * width, (k + 1) * width))) for k in range(4)]
         c_new = getitem(node, (Ellipsis, slice(width, 2 * width)))
@@ -112,9 +114,13 @@ class LSTMUpdate(SavingOp):
         return acts, parts, tau
 
     def gradient(self, out_grad, node):
-        gates, c = node.inputs
+        return self.adjoints(out_grad, node, *node.inputs)
+
+    def adjoints(self, out_grad, node, gates, c):
+        """The rule for a node made from (gates, c), given explicitly: `lstm_sequence` calls it on
+        steps it rebuilds, which a sweep that records nothing leaves without inputs."""
         width = c.shape[-1]
-        acts, (i, f, g, o), tau = self._recorded(node)
+        acts, (i, f, g, o), tau = self._recorded(node, gates)
         h_bar = getitem(out_grad, (Ellipsis, slice(0, width)))
         c_bar = getitem(out_grad, (Ellipsis, slice(width, 2 * width)))
         e = c_bar + Tanh().scale_by_derivative(h_bar * o, tau)  # all of c̄', through h' = o·tanh c' too
@@ -127,10 +133,13 @@ class LSTMUpdate(SavingOp):
         return grad_gates, grad_c
 
     def jvp(self, tangents, node):
+        return self.tangent(tangents, node, *node.inputs)
+
+    def tangent(self, tangents, node, gates, c):
+        """The forward rule for a node made from (gates, c), given explicitly (as `adjoints`)."""
         t_gates, t_c = tangents
-        _, c = node.inputs
         width = c.shape[-1]
-        acts, (i, f, g, o), tau = self._recorded(node)
+        acts, (i, f, g, o), tau = self._recorded(node, gates)
         t_acts = GateActivations("ssts").scale_by_derivative(t_gates, acts)
         t_i, t_f, t_g, t_o = (getitem(t_acts, (Ellipsis, slice(k * width, (k + 1) * width))) for k in range(4))
         t_c_new = t_f * c + t_i * g + i * t_g
@@ -144,3 +153,171 @@ def lstm_update(gates, c):
     """[h', c'] (..., 2H) of one LSTM step from the gate pre-activations (..., 4H), order i, f, g, o,
     and the cell state c (..., H)."""
     return LSTMUpdate()(gates, c)
+
+
+def _check_sequence(gates, weight, h0, c0):
+    hidden = h0.shape[-1] if h0.ndim == 2 else -1
+    if (gates.ndim != 3 or gates.shape[0] < 1 or h0.ndim != 2 or c0.shape != h0.shape
+            or gates.shape[1:] != (h0.shape[0], 4 * hidden) or weight.shape != (hidden, 4 * hidden)):
+        raise ValueError(
+            f"lstm_sequence: input gates {gates.shape}, W_hh {weight.shape}, h0 {h0.shape}, c0 {c0.shape}: "
+            "expected gates (T, N, 4H) with T >= 1, W_hh (H, 4H), h0 and c0 (N, H)"
+        )
+
+
+def _lstm_forward(gates, weight, h0, c0):
+    """(Y, activations, τ): Y (2, T, N, H) the states h_t and c_t, the gate activations (T, N, 4H)
+    and τ_t = tanh c_t, every step written into preallocated arrays."""
+    steps, batch, width = gates.shape
+    hidden = width // 4
+    dtype = np.result_type(gates, weight, h0, c0)
+    out = np.empty((2, steps, batch, hidden), dtype=dtype)
+    acts = np.empty((steps, batch, 4, hidden), dtype=dtype)
+    tau = np.empty((steps, batch, hidden), dtype=dtype)
+    half = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype)[:, None]  # σ(x) = (1 + tanh(x/2))/2 on i, f, o
+    h, c = h0, c0
+    for t in range(steps):
+        z = h @ weight
+        z += gates[t]
+        a = acts[t]
+        np.multiply(z.reshape(batch, 4, hidden), half, out=a)
+        np.tanh(a, out=a)
+        a *= half
+        a += 1 - half
+        i, f, g, o = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
+        h, c = out[0, t], out[1, t]
+        np.multiply(f, c0 if t == 0 else out[1, t - 1], out=c)
+        c += i * g
+        np.tanh(c, out=tau[t])
+        np.multiply(o, tau[t], out=h)
+    return out, acts.reshape(gates.shape), tau
+
+
+def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad):
+    """Backpropagation through time in NumPy: (z̄ (T, N, 4H), h̄0, c̄0) from Ȳ (2, T, N, H) and the
+    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ."""
+    steps, batch, width = acts.shape
+    hidden = width // 4
+    blocks = acts.reshape(steps, batch, 4, hidden)
+    grad_gates = np.empty_like(blocks)
+    beta = np.array([1, 1, 0, 1], dtype=acts.dtype)[:, None]  # y' = (β − y)·y + (1 − β)
+    h_bar = np.zeros_like(h0, dtype=acts.dtype)
+    c_bar = np.zeros_like(c0, dtype=acts.dtype)
+    derivative = np.empty((batch, 4, hidden), dtype=acts.dtype)
+    for t in range(steps - 1, -1, -1):
+        a = blocks[t]
+        i, f, g, o = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
+        h_bar += out_grad[0, t]
+        e = c_bar + out_grad[1, t]
+        through_h = tau[t] * tau[t]
+        np.subtract(1, through_h, out=through_h)
+        through_h *= o
+        through_h *= h_bar
+        e += through_h  # c̄_t in full: directly and through h_t = o·tanh c_t
+        dz = grad_gates[t]
+        np.multiply(e, g, out=dz[:, 0])
+        np.multiply(e, c0 if t == 0 else out[1, t - 1], out=dz[:, 1])
+        np.multiply(e, i, out=dz[:, 2])
+        np.multiply(h_bar, tau[t], out=dz[:, 3])
+        np.subtract(beta, a, out=derivative)
+        derivative *= a
+        derivative += 1 - beta
+        dz *= derivative
+        c_bar = e * f
+        h_bar = dz.reshape(batch, width) @ weight.T
+    return grad_gates.reshape(acts.shape), h_bar, c_bar
+
+
+class LSTMSequence(SavingOp):
+    """Y (2, T, N, H): Y[0, t] = h_t and Y[1, t] = c_t, [h_t, c_t] = lstm_update(x_t + h_{t−1} W_hh,
+    c_{t−1}), from the input gates x (T, N, 4H) (the input's products and biases), W_hh (H, 4H),
+    h0 and c0 (N, H).
+
+    One node for a whole LSTM layer: per-step nodes would make the backward pass add a (H, 4H)
+    adjoint of W_hh per step, where this rule makes one product over all steps.
+    Adjoints: z̄_t by backpropagation through time (lstm_update's rule per step, h̄_{t−1} = z̄_t W_hhᵀ),
+    x̄ = z̄, W̄_hh = Σ_t h_{t−1}ᵀ z̄_t. A sweep that records nothing (create_graph=False) gets them
+    from one NumPy loop; a recording sweep builds the same loop from needle ops (differentiable again).
+    """
+
+    def compute_saving(self, gates, weight, h0, c0):
+        _check_sequence(gates, weight, h0, c0)
+        out, acts, tau = _lstm_forward(gates, weight, h0, c0)
+        return out, (acts, tau)
+
+    def _steps(self, node):
+        """The recurrence rebuilt from needle ops: per step (z_t, c_{t−1}, its `lstm_update` node, h_{t−1})."""
+        gates, weight, h0, c0 = node.inputs
+        hidden = h0.shape[-1]
+        h, c = h0, c0
+        steps = []
+        for t in range(gates.shape[0]):
+            z = getitem(gates, t) + matmul(h, weight)
+            state = lstm_update(z, c)
+            steps.append((z, c, state, h))
+            h, c = getitem(state, (slice(None), slice(0, hidden))), getitem(state, (slice(None), slice(hidden, None)))
+        return steps
+
+    def _recorded_adjoints(self, out_grad, node):
+        """(z̄ stacked over time, h̄0, c̄0) built from needle ops, step by step backwards."""
+        _, weight, _, _ = node.inputs
+        steps = self._steps(node)
+        update = LSTMUpdate()
+        by_step = [None] * len(steps)
+        h_bar = c_bar = None
+        for t in range(len(steps) - 1, -1, -1):
+            z, c, state, _ = steps[t]
+            h_grad, c_grad = getitem(out_grad, (0, t)), getitem(out_grad, (1, t))
+            if h_bar is not None:
+                h_grad, c_grad = h_grad + h_bar, c_grad + c_bar
+            grad_z, grad_c = update.adjoints(concatenate([h_grad, c_grad], 1), state, z, c)
+            if grad_z is None:  # nothing before this step needs an adjoint
+                grad_z = Tensor.make_const(np.zeros(z.shape, z.dtype))
+            by_step[t] = grad_z
+            c_bar = grad_c if grad_c is not None else Tensor.make_const(np.zeros(c.shape, c.dtype))
+            h_bar = input_gradient(grad_z, weight)
+        return stack(by_step, 0), h_bar, c_bar
+
+    def gradient(self, out_grad, node):
+        gates, weight, h0, c0 = node.inputs
+        if modes.current.grad_enabled:
+            grad_gates, grad_h0, grad_c0 = self._recorded_adjoints(out_grad, node)
+        else:
+            # needle: nothing is recorded, so every adjoint is a constant whichever way it is
+            # computed; one NumPy loop (workload 8) gives the values the recorded rule would.
+            acts, tau = node.saved
+            arrays = _lstm_backward(weight.cached_data, h0.cached_data, c0.cached_data, node.cached_data,
+                                    acts, tau, out_grad.cached_data)
+            grad_gates, grad_h0, grad_c0 = (Tensor.make_const(a) for a in arrays)
+        grad_weight = None
+        if weight.requires_grad:
+            earlier = getitem(node, (0, slice(0, gates.shape[0] - 1)))
+            previous_h = concatenate([reshape(h0, (1,) + h0.shape), earlier], 0)
+            grad_weight = weight_gradient(previous_h, grad_gates)
+        return (grad_gates if gates.requires_grad else None, grad_weight,
+                grad_h0 if h0.requires_grad else None, grad_c0 if c0.requires_grad else None)
+
+    def jvp(self, tangents, node):
+        t_gates, t_weight, t_h, t_c = tangents
+        weight = node.inputs[1]
+        hidden = node.shape[-1]
+        update = LSTMUpdate()
+        by_step_h, by_step_c = [], []
+        for t, (z, c, state, h) in enumerate(self._steps(node)):
+            t_z = getitem(t_gates, t)
+            if type(t_h) is not ZeroTangent:
+                t_z = t_z + matmul(t_h, weight)
+            if type(t_weight) is not ZeroTangent:
+                t_z = t_z + matmul(h, t_weight)
+            t_state = update.tangent((t_z, t_c), state, z, c)
+            t_h = getitem(t_state, (slice(None), slice(0, hidden)))
+            t_c = getitem(t_state, (slice(None), slice(hidden, None)))
+            by_step_h.append(t_h)
+            by_step_c.append(t_c)
+        return stack([stack(by_step_h, 0), stack(by_step_c, 0)], 0)
+
+
+def lstm_sequence(gates, weight, h0, c0):
+    """The states (2, T, N, H) of an LSTM layer over time, [0] the h_t and [1] the c_t, from its input
+    gates (T, N, 4H) (x_t W_ih + biases), W_hh (H, 4H) and the initial states h0, c0 (N, H)."""
+    return LSTMSequence()(gates, weight, h0, c0)

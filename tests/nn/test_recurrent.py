@@ -340,15 +340,29 @@ def test_fields_replaced_after_construction_are_read_at_call_time():
     np.testing.assert_allclose(output.numpy()[1], np.full((1, 2), g_sig * np.tanh(c2)), rtol=1e-6)
 
 
-def test_one_lstm_step_records_five_nodes_and_six_on_the_first_layer():
-    layer = nn.LSTM(3, 4, num_layers=1)
+def graph_size(output):
+    return len(ndl.autograd.find_topo_sort([output]))
+
+
+def test_an_lstm_layer_records_the_same_nodes_for_any_number_of_steps():
+    layer = nn.LSTM(3, 4, num_layers=2)
 
     def nodes(steps):
         output, _ = layer(ndl.Tensor(np.random.randn(steps, 2, 3).astype(np.float32), requires_grad=True))
-        return len(ndl.autograd.find_topo_sort([output]))
+        return graph_size(output)
 
-    # Per step: the input's slice, [x, h], the product with the stacked weights, lstm_update, h and c.
-    assert nodes(3) - nodes(2) == 6
+    assert nodes(2) == nodes(7)
+
+
+def test_one_lstm_cell_step_records_five_nodes():
+    cell = nn.LSTMCell(3, 4)
+    x = ndl.Tensor(np.random.randn(2, 3).astype(np.float32), requires_grad=True)
+    h, c = cell(x)
+    one = graph_size(h)
+    h, c = cell(x, cell(x))
+    # Per step: [x, h], the product with the stacked weights, lstm_update, and the slices h and c;
+    # the stacked weights and the summed biases are made once per call.
+    assert graph_size(h) - one == 5 + 2
 
 
 # ---- errors ---------------------------------------------------------------------------------

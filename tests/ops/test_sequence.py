@@ -23,6 +23,17 @@ def np_lstm_update(gates, c):
     return np.concatenate([h_new, c_new], -1).astype(gates.dtype)
 
 
+def np_lstm_sequence(gates, weight, h0, c0):
+    h, c = h0.astype(np.float64), c0.astype(np.float64)
+    hs, cs = [], []
+    for x in gates.astype(np.float64):
+        state = np_lstm_update(x + h @ weight, c).astype(np.float64)
+        h, c = np.split(state, 2, axis=-1)
+        hs.append(h)
+        cs.append(c)
+    return np.stack([np.stack(hs), np.stack(cs)]).astype(gates.dtype)
+
+
 CASES = [
     Case(ndl.gate_activations, shapes=[(3, 8)], numpy=np_gate_activations, kwargs={"kinds": "ssts"}, low=-4, high=4),
     Case(ndl.gate_activations, shapes=[(2, 2, 6)], numpy=np_gate_activations, kwargs={"kinds": "tss"},
@@ -32,6 +43,11 @@ CASES = [
          name="lstm_update_constant_state"),
     Case(lambda z, c: ndl.lstm_update(z, c) ** 2, shapes=[(2, 8), (2, 2)],
          numpy=lambda z, c: np_lstm_update(z, c) ** 2, name="lstm_update_squared"),
+    Case(ndl.lstm_sequence, shapes=[(3, 2, 8), (2, 8), (2, 2), (2, 2)], numpy=np_lstm_sequence, low=-1.5, high=1.5),
+    Case(ndl.lstm_sequence, shapes=[(1, 1, 4), (1, 4), (1, 1), (1, 1)], numpy=np_lstm_sequence,
+         name="lstm_sequence_one_step"),
+    Case(ndl.lstm_sequence, shapes=[(2, 1, 4), (1, 4), (1, 1), (1, 1)], numpy=np_lstm_sequence, grad_inputs=[1, 2],
+         name="lstm_sequence_constant_gates_and_cell"),
 ]
 
 
@@ -49,3 +65,30 @@ def test_gate_activations_and_lstm_update_name_bad_shapes():
         ndl.gate_activations(ndl.Tensor(np.zeros((2, 4), np.float32)), "sx")
     with pytest.raises(ValueError, match="^lstm_update: gates \\(2, 8\\) and cell state \\(2, 3\\)"):
         ndl.lstm_update(ndl.Tensor(np.zeros((2, 8), np.float32)), ndl.Tensor(np.zeros((2, 3), np.float32)))
+
+
+def test_lstm_sequence_names_bad_shapes():
+    zeros = [np.zeros(shape, np.float32) for shape in [(3, 2, 8), (2, 8), (2, 2), (2, 2)]]
+    with pytest.raises(ValueError, match=r"^lstm_sequence: input gates \(3, 2, 8\), W_hh \(2, 4\)"):
+        ndl.lstm_sequence(*[ndl.Tensor(a) for a in zeros[:1] + [np.zeros((2, 4), np.float32)] + zeros[2:]])
+    with pytest.raises(ValueError, match=r"^lstm_sequence: .* h0 \(3, 2\), c0 \(2, 2\)"):
+        ndl.lstm_sequence(*[ndl.Tensor(a) for a in zeros[:2] + [np.zeros((3, 2), np.float32)] + zeros[3:]])
+
+
+def test_lstm_sequence_matches_lstm_update_step_by_step_with_gradients():
+    rng = np.random.default_rng(1)
+    gates, weight, h0, c0 = (ndl.Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+                             for shape in [(4, 3, 8), (2, 8), (3, 2), (3, 2)])
+    fused = ndl.lstm_sequence(gates, weight, h0, c0)
+    h, c, steps = h0, c0, []
+    for t in range(4):
+        state = ndl.lstm_update(gates[t] + h @ weight, c)
+        h, c = state[:, :2], state[:, 2:]
+        steps.append((h, c))
+    composed = ndl.stack([ndl.stack([h for h, _ in steps]), ndl.stack([c for _, c in steps])])
+    np.testing.assert_allclose(fused.numpy(), composed.numpy(), rtol=1e-6, atol=1e-7)
+    seed = ndl.Tensor(rng.standard_normal(fused.shape).astype(np.float32))
+    leaves = [gates, weight, h0, c0]
+    for fast, slow in zip(ndl.autograd.grad(fused, leaves, out_grad=seed),
+                          ndl.autograd.grad(composed, leaves, out_grad=seed)):
+        np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-5, atol=1e-6)
