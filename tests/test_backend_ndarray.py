@@ -52,8 +52,10 @@ def test_bad_input_is_refused():
         nd.array([1.0], device=nd.cuda())
     with pytest.raises(ValueError, match=r"NDArray: device cuda\(\) is not enabled"):
         nd.NDArray([1.0], device=nd.cuda())
-    with pytest.raises(TypeError, match="NDArray: cannot combine with str"):
+    with pytest.raises(TypeError, match="unsupported operand type"):
         nd.array([1.0]) + "x"
+    with pytest.raises(TypeError, match="NDArray.__setitem__: expected an NDArray, array or number, got str"):
+        nd.array([1.0])[0] = "x"
 
 
 def test_pad_adds_zeros_like_np_pad():

@@ -45,12 +45,12 @@ def _wrap(array):
 
 
 def _operand(other):
-    """The NumPy form of an operand: an NDArray's array, a number, or an array."""
+    """The NumPy form of an operand: an NDArray's array, a number, or an array; else None."""
     if isinstance(other, NDArray):
         return other._array
     if isinstance(other, (numbers.Number, np.ndarray, np.generic)):
         return other
-    raise TypeError(f"NDArray: cannot combine with {type(other).__name__}")
+    return None
 
 
 class NDArray:
@@ -226,6 +226,8 @@ class NDArray:
         """Write `other` (an NDArray, array or number of the view's size, or broadcastable) into the view."""
         view = self._array[self._slices("__setitem__", idxs)]
         value = _operand(other)
+        if value is None:
+            raise TypeError(f"NDArray.__setitem__: expected an NDArray, array or number, got {type(other).__name__}")
         if np.ndim(value) and np.size(value) == view.size and np.shape(value) != view.shape:
             value = np.reshape(value, view.shape)  # the course copies any array of the same size
         if not view.flags.writeable:
@@ -241,6 +243,8 @@ class NDArray:
 
     def _binary(self, name, ufunc, other, reflected=False):
         operand = _operand(other)
+        if operand is None:
+            return NotImplemented  # Python then tries the other operand's method, then raises TypeError
         try:
             result = ufunc(operand, self._array) if reflected else ufunc(self._array, operand)
         except ValueError:
@@ -297,7 +301,8 @@ class NDArray:
 
     def _compare(self, name, ufunc, other):
         # needle: the course's comparisons give 1.0 where true and 0.0 where false, in its dtype
-        return self._binary(name, ufunc, other).astype(self.dtype)
+        result = self._binary(name, ufunc, other)
+        return result if result is NotImplemented else result.astype(self.dtype)
 
     def __eq__(self, other):
         return self._compare("==", np.equal, other)
