@@ -66,11 +66,35 @@ def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (PyTorch's arg
     length = data.shape[axis] if data.ndim else 1
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= length:
         raise ValueError(f"topk: k must be an integer in [0, {length}] for dim {dim} of {data.shape}, got {k!r}")
-    order = argsort(a, dim, descending=largest).cached_data
-    if data.ndim:
-        order = order[(slice(None),) * axis + (slice(0, k),)]
-    indices = Tensor.make_const(order)
+    if data.ndim == 0 or k == 0 or 2 * k >= length or data.dtype.kind not in "iuf" or (
+            data.dtype.kind == "f" and np.isnan(data).any()):
+        order = argsort(a, dim, descending=largest).cached_data
+        if data.ndim:
+            order = order[(slice(None),) * axis + (slice(0, k),)]
+    else:
+        order = _top_indices(data, k, axis, largest)
+    indices = Tensor.make_const(order.astype(np.int64, copy=False))
     return SortResult(_pick(a, indices, dim), indices)
+
+
+def _top_indices(data, k, axis, largest):
+    """The indices of topk along `axis` in O(n + k log k) per slice, in the stable sorted order.
+
+    A partition finds each slice's k-th value t; the entries beyond t, and the first entries equal to
+    t (in input order) up to k, are the top k; a stable sort of those k orders them. No NaN here."""
+    last = np.moveaxis(data, axis, -1)
+    n = last.shape[-1]
+    kth = np.partition(last, n - k if largest else k - 1, axis=-1)[..., [n - k if largest else k - 1]]
+    beyond = last > kth if largest else last < kth
+    tied = last == kth
+    room = k - np.sum(beyond, axis=-1, keepdims=True)
+    chosen = beyond | tied
+    if (np.sum(tied, axis=-1, keepdims=True) > room).any():  # ties across the cut: the first ones stay
+        chosen = beyond | (tied & (np.cumsum(tied, axis=-1) <= room))
+    candidates = np.nonzero(chosen)[-1].reshape(last.shape[:-1] + (k,))  # row-major: positions ascending
+    values = np.take_along_axis(last, candidates, -1)
+    order = np.take_along_axis(candidates, _stable_order(values, -1, largest), -1)
+    return np.moveaxis(order, -1, axis)
 
 
 def _pick(a, indices, dim):

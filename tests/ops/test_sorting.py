@@ -51,6 +51,18 @@ def test_ties_keep_their_input_order_ascending_and_descending_and_nan_is_largest
     np.testing.assert_array_equal(ndl.topk(ndl.Tensor(a[[0, 1, 3, 4]]), 2).indices.numpy(), [0, 2])
 
 
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_of_a_few_among_many_ties_keeps_the_stable_order(largest):
+    """Small k takes the partition path; with ties across the cut the first entries win, as in the
+    stable sort, ascending and descending, along either axis."""
+    a = np.random.default_rng(3).integers(-3, 4, size=(6, 50)).astype(np.float32)
+    for axis, k in ((1, 5), (0, 2)):
+        expected = np.take(ndl.argsort(ndl.Tensor(a), axis, descending=largest).numpy(), np.arange(k), axis=axis)
+        result = ndl.topk(ndl.Tensor(a), k, dim=axis, largest=largest)
+        np.testing.assert_array_equal(result.indices.numpy(), expected)
+        np.testing.assert_array_equal(result.values.numpy(), np.take_along_axis(a, expected, axis))
+
+
 def test_sort_gradient_goes_back_through_the_permutation():
     x = ndl.Tensor(np.float32([[3, 1, 2], [0, 5, 4]]))
     weights = np.float32([[1, 10, 100]])
