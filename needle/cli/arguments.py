@@ -3,6 +3,7 @@ import argparse
 import math
 from pathlib import Path
 
+from .cifar import CIFAR10_MIRROR
 from .download import DEFAULT_MIRROR
 from .language_settings import LANGUAGE_DATASETS, LANGUAGE_DEFAULTS, LANGUAGE_MODELS, MAX_LAYERS, MAX_SEQ_LEN
 from .models import MODELS
@@ -74,7 +75,7 @@ def build_parser():
     """The argparse parser of needle-train; an option left out is None (the defaults fill it)."""
     parser = _Parser(
         prog=PROG,
-        description="Train a classifier with needle and save its checkpoint and learning curves.",
+        description="Train a classifier or a language model with needle and save its checkpoint and learning curves.",
         epilog=_defaults_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -86,11 +87,16 @@ def build_parser():
     parser.add_argument(
         "--data-dir", type=Path,
         help="folder of the four MNIST .gz files (default: needle.data.default_mnist_dir(): "
-        "$NEEDLE_MNIST_DIR, else the user data folder, else ./data)",
+        "$NEEDLE_MNIST_DIR, else the user data folder, else ./data); for --dataset ptb, the folder holding "
+        "train.txt and test.txt",
     )
-    parser.add_argument("--download", action="store_true", help="fetch missing MNIST files into --data-dir")
     parser.add_argument(
-        "--mirror", default=DEFAULT_MIRROR, help="base URL for --download (default: %(default)s)"
+        "--download", action="store_true",
+        help="fetch missing MNIST files, or the CIFAR-10 archive (unpacked to cifar-10-batches-py), into --data-dir",
+    )
+    parser.add_argument(
+        "--mirror", default=DEFAULT_MIRROR,
+        help=f"base URL for --download (default: %(default)s; for CIFAR-10, {CIFAR10_MIRROR})",
     )
     parser.add_argument("--epochs", type=positive_int, help="train until this many epochs are done")
     parser.add_argument("--batch-size", type=positive_int)

@@ -31,7 +31,9 @@ def _model(kind, seq_len=12):
     return LanguageModel(6, VOCABULARY, 8, num_layers=2, seq_model=kind, seq_len=seq_len)
 
 
-@pytest.mark.parametrize("kind, layer", [("rnn", nn.RNN), ("lstm", nn.LSTM), ("gru", nn.GRU), ("transformer", nn.Transformer)])
+@pytest.mark.parametrize(
+    "kind, layer", [("rnn", nn.RNN), ("lstm", nn.LSTM), ("gru", nn.GRU), ("transformer", nn.Transformer)]
+)
 def test_language_model_is_embedding_then_sequence_model_then_linear(kind, layer):
     model = _model(kind)
     assert [name for name, _ in model.named_children()] == ["embedding", "model", "linear"]
@@ -50,7 +52,7 @@ def test_language_model_is_embedding_then_sequence_model_then_linear(kind, layer
 def test_language_model_errors_name_the_model():
     with pytest.raises(ValueError, match="LanguageModel: unknown seq_model 'cnn'"):
         LanguageModel(4, 5, 6, seq_model="cnn")
-    with pytest.raises(ValueError, match=r"LanguageModel: input must be token ids \(seq_len, batch\), got shape \(6,\)"):
+    with pytest.raises(ValueError, match=r"input must be token ids \(seq_len, batch\), got shape \(6,\)"):
         _model("rnn")(ndl.Tensor(np.arange(6), requires_grad=False))
 
 
