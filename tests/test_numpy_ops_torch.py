@@ -74,6 +74,7 @@ def _wide_range(rng):
 
 
 INDEX = np.array([[2, 0, 1, 1], [0, 1, 2, 0]])  # distinct per column, so PyTorch's scatter is defined
+REPEATED = np.array([[2, 0, 1, 1], [2, 1, 1, 0]])  # repeats add up in scatter_add
 TAKE = np.array([[0, 2, 1, 2], [1, 1, 0, 0], [3, 2, 1, 0]])
 
 ROWS += [
@@ -93,6 +94,8 @@ ROWS += [
     ("scatter", lambda a, src: ndl.scatter(a, 0, INDEX, src),
      lambda t, src: torch.scatter(t, 0, torch.tensor(INDEX), src),
      uniform(-2, 2, (3, 4), (2, 4)), False),  # PyTorch's double backward needs src shaped like index
+    ("scatter_add", lambda a, src: ndl.scatter(a, 0, REPEATED, src, reduce="add"),
+     lambda t, src: torch.scatter_add(t, 0, torch.tensor(REPEATED), src), uniform(-2, 2, (3, 4), (2, 4)), False),
     ("roll", lambda a: ndl.roll(a, (1, -1), (0, 1)), lambda t: torch.roll(t, (1, -1), (0, 1)),
      uniform(-2, 2, (3, 4)), False),
     ("tile", lambda a: ndl.tile(a, (2, 1, 2)), lambda t: torch.tile(t, (2, 1, 2)), uniform(-2, 2, (3, 4)), False),

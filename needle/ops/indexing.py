@@ -280,18 +280,27 @@ class Scatter(LinearOp):
         return (out_grad * kept if lhs.requires_grad else None), grad_src
 
 
-def scatter(a, dim, index, src=None, *, value=None):
+def scatter(a, dim, index, src=None, *, value=None, reduce=None):
     """`a` with `src` (a Tensor, or the number `value`) written at `index` along `dim`: PyTorch's
-    scatter(input, dim, index, src) and scatter(input, dim, index, value=v). See `Scatter`."""
+    scatter(input, dim, index, src) and scatter(input, dim, index, value=v). See `Scatter`.
+
+    reduce="add" adds instead of writing, repeats accumulating (PyTorch's scatter_add and
+    scatter(..., reduce="add")): a + scatter_add of src, whose adjoint gathers."""
     index = _integer_index("scatter", index)
     if (src is None) == (value is None):
         raise TypeError("scatter: pass exactly one of src and value")
+    if reduce not in (None, "add"):
+        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
     if src is None or not isinstance(src, Value):
         filler = value if src is None else src
         if np.ndim(filler) != 0:
             raise TypeError(f"scatter: src must be a Tensor, or value a number, got shape {np.shape(filler)}")
         src = Tensor.make_const(np.full(index.shape, filler, dtype=a.dtype))
-    return Scatter(dim, index)(a, src)
+    op = Scatter(dim, index)
+    if reduce is None:
+        return op(a, src)
+    targets, block = op._targets(a.shape, src.shape)
+    return a + scatter_add(getitem(src, block), targets, a.shape)
 
 
 def masked_fill(a, mask, value):

@@ -62,6 +62,13 @@ def _torch_scatter_reference(axis):
     return reference
 
 
+def _scatter_add_reference(a, src, index):
+    """PyTorch's scatter_add along axis 0 with NumPy: out[index[i][j]][j] += src[i][j], repeats adding."""
+    out = a.copy()
+    np.add.at(out, (index, np.arange(index.shape[1])[None, :]), src[:index.shape[0], :index.shape[1]])
+    return out
+
+
 def _pad_reference(a, pad_width):
     return np.pad(a, pad_width) if a.ndim else a.copy()  # np.pad rejects the empty widths of a 0-d array
 
@@ -125,6 +132,8 @@ CASES = [
          numpy=_torch_scatter_reference(0), make_inputs=_scatter_inputs(0), name="scatter_dim_0_repeats"),
     Case(lambda a, src, index: ndl.scatter(a, dim=1, index=index, src=src), shapes=[(3, 4), (2, 3), (2, 3)],
          numpy=_torch_scatter_reference(1), make_inputs=_scatter_inputs(1), name="scatter_dim_1"),
+    Case(lambda a, src, index: ndl.scatter(a, 0, index, src, reduce="add"), shapes=[(3, 4), (3, 5), (2, 4)],
+         numpy=_scatter_add_reference, make_inputs=_scatter_inputs(0), name="scatter_add_reduce"),
     Case(lambda a: ndl.scatter(a, 1, np.array([[0], [3], [1]]), value=2.5), shapes=[(3, 4)],
          numpy=lambda a: np.where(np.arange(4) == np.array([[0], [3], [1]]), np.float32(2.5), a),
          name="scatter_value"),
