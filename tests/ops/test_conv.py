@@ -3,6 +3,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 import needle as ndl
 from needle.ops import Conv
@@ -50,6 +51,15 @@ def undilate_reference(a, axes, dilation):
     return a[tuple(index)]
 
 
+def _conv_shapes(max_kernel=3):
+    """[input NHWC, kernel (K, K, C_in, C_out)] with matching channels and H, W at least K."""
+    def shapes(n, k, c_in, c_out, extra_h, extra_w):
+        return [(n, k + extra_h, k + extra_w, c_in), (k, k, c_in, c_out)]
+
+    small = st.integers(1, 2)
+    return st.builds(shapes, small, st.integers(1, max_kernel), small, small, st.integers(0, 3), st.integers(0, 3))
+
+
 def _kernel_row(a_shape, b_shape, name, **kwargs):
     return Case(ndl.conv, shapes=[a_shape, b_shape], numpy=conv_loops, kwargs=kwargs, low=-1, high=1, name=name)
 
@@ -77,6 +87,8 @@ CASES = [
     Case(lambda a, b: Conv(2, ((1, 0), (-1, 2)))(a, b), shapes=[(1, 4, 5, 1), (2, 3, 1, 2)],
          numpy=lambda a, b: conv_loops(a, b, 2, ((1, 0), (-1, 2))), low=-1, high=1,
          name="conv_class_uneven_and_cropping_padding"),
+    Case(ndl.conv, shapes=[(1, 4, 4, 1), (3, 3, 1, 2)], numpy=conv_loops, kwargs={"stride": 2, "padding": 1},
+         low=-1, high=1, drawn_shapes=_conv_shapes(), name="conv_drawn_shapes_s2_p1"),
     Case(lambda a, b: ndl.conv(a * a, b, padding=0), shapes=[(1, 3, 3, 1), (2, 2, 1, 2)],
          numpy=lambda a, b: conv_loops(a * a, b, 1, 0), low=-1, high=1, name="conv_of_square"),
 ]

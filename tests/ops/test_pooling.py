@@ -1,6 +1,7 @@
 """Case table and properties for max_pool2d and avg_pool2d; both against NumPy loops and PyTorch."""
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 import needle as ndl
 from tests.ops.case import Case
@@ -49,6 +50,9 @@ CASES = [
          name="max_pool2d_of_square"),
     Case(ndl.max_pool2d, shapes=[(2, 1, 5, 7)], numpy=pool_loops, kwargs={"kernel_size": (2, 3)},
          name="max_pool2d_tiles_with_leftover_rows"),
+    Case(ndl.max_pool2d, shapes=[(1, 1, 3, 3)], numpy=pool_loops, kwargs={"kernel_size": 2, "stride": 1},
+         drawn_shapes=st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(2, 5), st.integers(2, 5))
+         .map(lambda shape: [shape]), name="max_pool2d_drawn_shapes_overlapping"),
     # Ties: the forward value only here (finite differences straddle the kink); the tie rule is tested below.
     Case(ndl.max_pool2d, shapes=[(1, 2, 4, 4)], numpy=pool_loops, kwargs={"kernel_size": 2}, order=0,
          make_inputs=_tied_inputs, name="max_pool2d_ties"),
