@@ -90,6 +90,20 @@ def test_softplus_and_logsigmoid_do_not_overflow_in_either_tail(fn, x, value, sl
     assert y.numpy()[0] == pytest.approx(value) and g.numpy()[0] == slope and gg.numpy()[0] == 0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_logsigmoid_and_logaddexp_agree_with_numpys_logaddexp(dtype):
+    a = np.concatenate([np.linspace(-120, 120, 2001), [0, 1e-30, -1e-30, 1e10, -1e10, np.inf, -np.inf]]).astype(dtype)
+    b = a[::-1].copy()
+    tolerance = {"rtol": 4 * np.finfo(dtype).eps, "atol": 0}
+    np.testing.assert_allclose(ndl.softplus(ndl.Tensor(a)).numpy(), np.logaddexp(0, a), **tolerance)
+    np.testing.assert_allclose(ndl.logsigmoid(ndl.Tensor(a)).numpy(), -np.logaddexp(0, -a), **tolerance)
+    with np.errstate(invalid="ignore"):  # NumPy's own inf − inf at a = b = ±inf
+        expected = np.logaddexp(a, b)
+    np.testing.assert_allclose(ndl.logaddexp(ndl.Tensor(a), ndl.Tensor(b)).numpy(), expected, **tolerance)
+    same = np.array([np.inf, -np.inf], dtype=dtype)
+    np.testing.assert_array_equal(ndl.logaddexp(ndl.Tensor(same), ndl.Tensor(same)).numpy(), same)
+
+
 def test_logaddexp_weights_sum_to_one_at_large_equal_inputs():
     a, b = ndl.Tensor(np.float32([1e10])), ndl.Tensor(np.float32([1e10]))
     ga, gb = ndl.autograd.grad(ndl.logaddexp(a, b), [a, b])

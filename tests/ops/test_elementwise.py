@@ -98,6 +98,13 @@ def test_sigmoid_and_tanh_saturate_without_overflow_warnings(fn, expected):
     assert np.all(np.isfinite(gg.numpy()))
 
 
+def test_sigmoid_is_within_three_float32_ulps_of_the_exact_value():
+    a = np.linspace(-100, 100, 20001, dtype=np.float32)
+    exact = 1 / (1 + np.exp(-a.astype(np.float64)))
+    ulps = np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(ndl.sigmoid(ndl.Tensor(a)).numpy() - exact) / ulps) <= 3
+
+
 @pytest.mark.parametrize("fn", [ndl.abs, ndl.relu])
 def test_subgradient_at_zero_is_zero(fn):
     x = ndl.Tensor(np.array([-1.5, 0.0, 2.0], dtype=np.float32))
