@@ -193,9 +193,10 @@ def _lstm_forward(gates, weight, h0, c0):
     return out, acts.reshape(gates.shape), tau
 
 
-def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad):
+def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad, need_h0=True):
     """Backpropagation through time in NumPy: (z̄ (T, N, 4H), h̄0, c̄0) from Ȳ (2, T, N, H) and the
-    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ."""
+    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ. Without `need_h0` the
+    last product is skipped and h̄0 is zeros (a carried, detached state needs none)."""
     steps, batch, width = acts.shape
     hidden = width // 4
     blocks = acts.reshape(steps, batch, 4, hidden)
@@ -224,7 +225,10 @@ def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad):
         derivative += 1 - beta
         dz *= derivative
         c_bar = e * f
-        h_bar = dz.reshape(batch, width) @ weight.T
+        if t or need_h0:
+            h_bar = dz.reshape(batch, width) @ weight.T
+        else:
+            h_bar = np.zeros_like(h_bar)
     return grad_gates.reshape(acts.shape), h_bar, c_bar
 
 
@@ -287,7 +291,7 @@ class LSTMSequence(SavingOp):
             # computed; one NumPy loop (workload 8) gives the values the recorded rule would.
             acts, tau = node.saved
             arrays = _lstm_backward(weight.cached_data, h0.cached_data, c0.cached_data, node.cached_data,
-                                    acts, tau, out_grad.cached_data)
+                                    acts, tau, out_grad.cached_data, h0.requires_grad)
             grad_gates, grad_h0, grad_c0 = (Tensor.make_const(a) for a in arrays)
         grad_weight = None
         if weight.requires_grad:

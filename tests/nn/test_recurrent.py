@@ -185,7 +185,8 @@ def test_layers_match_pytorch_outputs_states_and_every_gradient(kind, num_layers
     x = ndl.Tensor(X, requires_grad=True)
     tx = torch.tensor(X, requires_grad=True)
     t_state = None if h0 is None else (
-        (torch.tensor(h0), torch.tensor(c0)) if kind == "lstm" else torch.tensor(h0))
+        (torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)) if kind == "lstm"
+        else torch.tensor(h0, requires_grad=True))
     output, final = layer(x, state)
     t_output, t_final = twin(tx, t_state)
     finals = final if kind == "lstm" else (final,)
@@ -200,6 +201,10 @@ def test_layers_match_pytorch_outputs_states_and_every_gradient(kind, num_layers
     for k, (f, t_f) in enumerate(zip(finals, t_finals)):
         assert_close_float32(f.numpy(), t_f.detach().numpy(), f"final state {k}")
     assert_close_float32(x.grad.numpy(), tx.grad.numpy(), "input gradient")
+    if state is not None:
+        for k, (given, t_given) in enumerate(zip(state if kind == "lstm" else (state,),
+                                                 t_state if kind == "lstm" else (t_state,))):
+            assert_close_float32(given.grad.numpy(), t_given.grad.numpy(), f"initial state {k}")
     for k, cell in enumerate(cells_of(layer)):
         assert_close_float32(cell.W_ih.grad.numpy(), getattr(twin, f"weight_ih_l{k}").grad.numpy().T, f"W_ih {k}")
         assert_close_float32(cell.W_hh.grad.numpy(), getattr(twin, f"weight_hh_l{k}").grad.numpy().T, f"W_hh {k}")
