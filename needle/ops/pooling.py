@@ -1,7 +1,9 @@
 """Pooling over the spatial axes of NCHW input: max_pool2d and avg_pool2d (PyTorch's signatures and sizes).
 
-Max pooling is one op that saves where each window's maximum lies; its adjoint scatters there and its
-jvp gathers from there. Average pooling is linear: a conv of each channel with a constant 1/(KH·KW) kernel.
+Max pooling is one op that saves where each window's maximum lies; its adjoint puts ȳ there (a scatter,
+or a product with a constant mask when the windows tile the input) and its jvp gathers from there.
+Average pooling is linear and has no op of its own: a mean over tiles, or a conv of each channel with a
+constant 1/(KH·KW) kernel.
 """
 import operator
 
@@ -45,7 +47,9 @@ def _output_size(op_name, shape, kernel, stride, padding):
         raise ValueError(f"{op_name}: expected NCHW input (4-d) or CHW (3-d), got shape {tuple(shape)}")
     sizes = tuple((size + 2 * p - k) // s + 1 for size, k, s, p in zip(shape[2:], kernel, stride, padding))
     if min(sizes) < 1:
-        raise ValueError(f"{op_name}: input {tuple(shape)} is smaller than the kernel {kernel} with padding {padding}")
+        raise ValueError(
+            f"{op_name}: input {tuple(shape)} is smaller than the kernel {kernel} with padding {padding}"
+        )
     return sizes
 
 
