@@ -10,10 +10,11 @@ import numpy as np
 
 from .. import init, ops
 from ..autograd import Tensor, as_tensor
+from .embedding import token_ids
 
 __all__ = [
     "linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "leaky_relu", "elu",
-    "softplus", "dropout", "layer_norm", "batch_norm", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "softplus", "dropout", "embedding", "layer_norm", "batch_norm", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "cross_entropy", "nll_loss",
     "binary_cross_entropy_with_logits", "l1_loss", "mse_loss", "huber_loss",
 ]
@@ -109,6 +110,12 @@ def softplus(x, beta=1.0, threshold=20.0):
     zeros = Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
     smooth = ops.logsumexp(ops.stack([zeros, scaled], 0), 0) * (1 / beta)
     return ops.where(scaled.cached_data > threshold, x, smooth)
+
+
+def embedding(input, weight):  # noqa: A002  (PyTorch's name)
+    """Rows of `weight` (num_embeddings, dim) picked by the ids in `input` (any shape, integers or
+    integral floats, each in [0, num_embeddings)): input.shape + (dim,). The ids get no gradient."""
+    return ops.getitem(weight, token_ids("embedding", input, weight.shape[0]))
 
 
 def dropout(x, p=0.5, training=True):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import needle as ndl
+import needle.nn.functional as F
 from needle import nn
 from needle.testing import check_gradients, check_jvp
 
@@ -83,6 +84,14 @@ def test_embedding_gradients_of_first_and_second_order():
 def test_bad_token_ids_are_refused_naming_the_layer(ids, message):
     with pytest.raises(ValueError, match=message):
         nn.Embedding(5, 2)(ids)
+
+
+def test_functional_embedding_gathers_rows_and_checks_ids():
+    weight = ndl.Tensor(np.arange(6, dtype=np.float32).reshape(3, 2))
+    out = F.embedding(np.array([[2.0, 0.0]]), weight)
+    np.testing.assert_array_equal(out.numpy(), [[[4, 5], [0, 1]]])
+    with pytest.raises(ValueError, match=r"^embedding: token ids of shape \(1,\) must lie in \[0, 3\)"):
+        F.embedding(np.array([3]), weight)
 
 
 def test_bad_sizes_and_non_numeric_ids_are_refused():

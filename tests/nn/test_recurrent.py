@@ -285,7 +285,8 @@ def test_cell_gradients_of_first_and_second_order(cell_class):
         return sum(((o * o).sum() for o in out), ndl.Tensor(0.0)) if lstm else (out * out).sum()
 
     fn.__name__ = cell_class.__name__
-    args = [np.random.randn(2, 2), np.random.randn(2, 3), np.random.randn(2, 3)] + [p.numpy() for p in cell.parameters()]
+    args = [np.random.randn(2, 2), np.random.randn(2, 3), np.random.randn(2, 3)]
+    args += [p.numpy() for p in cell.parameters()]
     check_gradients(fn, *args, order=2, elementwise=False)
     check_jvp(fn, *args)
 
@@ -300,7 +301,8 @@ def test_cells_draw_their_fields_in_order_from_the_global_rng(cell_class, gates)
     after = np.random.rand()
     np.random.seed(5)
     bound = 1 / math.sqrt(3)
-    expected = [np.random.rand(*shape) * 2 * bound - bound for shape in [(4, 3 * gates), (3, 3 * gates), (3 * gates,), (3 * gates,)]]
+    shapes = [(4, 3 * gates), (3, 3 * gates), (3 * gates,), (3 * gates,)]
+    expected = [np.random.rand(*shape) * 2 * bound - bound for shape in shapes]
     assert np.random.rand() == after
     for name, value in zip(["W_ih", "W_hh", "bias_ih", "bias_hh"], expected):
         field = getattr(cell, name)
@@ -393,8 +395,8 @@ def test_wrong_shapes_are_refused_with_the_layer_and_shapes_named():
     with pytest.raises(ValueError, match=r"^RNNCell: input of shape \(2, 4\), expected \(bs, input_size=3\)"):
         nn.RNNCell(3, 4)(ndl.Tensor(np.zeros((2, 4), dtype=np.float32)))
     with pytest.raises(ValueError, match=r"^LSTMCell: c of shape \(2, 5\), expected \(bs, hidden_size\) = \(2, 4\)"):
-        nn.LSTMCell(3, 4)(ndl.Tensor(np.zeros((2, 3), dtype=np.float32)),
-                          (ndl.Tensor(np.zeros((2, 4), dtype=np.float32)), ndl.Tensor(np.zeros((2, 5), dtype=np.float32))))
+        state = (ndl.Tensor(np.zeros((2, 4), dtype=np.float32)), ndl.Tensor(np.zeros((2, 5), dtype=np.float32)))
+        nn.LSTMCell(3, 4)(ndl.Tensor(np.zeros((2, 3), dtype=np.float32)), state)
 
 
 def test_bad_arguments_and_replaced_fields_of_the_wrong_shape_are_refused():
