@@ -9,7 +9,7 @@ from .axes import axis_aliases
 from .broadcast import broadcast_to, summation
 from .comparison import where
 from .elementwise import exp
-from .indexing import flip, triu
+from .indexing import flip, getitem, scatter_add, triu
 from .shape import moveaxis, normalize_axis, reshape
 
 __all__ = ["CumSum", "cumsum", "CumProd", "cumprod", "LogCumSumExp", "logcumsumexp"]
@@ -66,10 +66,10 @@ def _pairwise(x, axis, n, along):
 class CumProd(TensorOp):
     """Running product along the axis `axes`: y_i = Π_{j≤i} a_j.
 
-    ∂y_i/∂a_j = Π_{k≤i, k≠j} a_k for j ≤ i. Without zeros: ā = revcumsum(ȳ·y)/a and ẏ = y·cumsum(ȧ/a).
-    With a zero anywhere, those products are formed without division, as the running products of an
-    (…, n, n) array with a_j replaced by 1 on row j: exact at zeros, to every order, for O(n²) memory
-    (hw_notes/ops_numpy.md, CumProd).
+    ∂y_i/∂a_j = Π_{k≤i, k≠j} a_k for j ≤ i. On slices without a zero: ā = revcumsum(ȳ·y)/a and
+    ẏ = y·cumsum(ȧ/a), O(n). On slices with a zero those products are formed without division, as
+    the running products of an (n, n) array with a_j replaced by 1 on row j: exact at zeros, to
+    every order, for O(n²) memory per such slice (hw_notes/ops_numpy.md, CumProd).
     """
 
     def __init__(self, axes):
@@ -79,35 +79,65 @@ class CumProd(TensorOp):
         axis = _axis("cumprod", self.axes, a.ndim)
         return np.array(a) if axis is None else np.cumprod(a, axis=axis)
 
-    def _others(self, a, axis):
-        """M[..., j, i] = Π_{k≤i, k≠j} a_k for i ≥ j and 0 below (the scan axis moved last)."""
-        n = a.shape[axis]
-        spread = _pairwise(a, axis, n, "columns")  # a_k in column k, on every row j
-        unit = Tensor.make_const(np.eye(n, dtype=bool))
-        return triu(cumprod(where(unit, 1, spread), -1))
-
     def gradient(self, out_grad, node):
-        a = node.inputs[0]
-        axis = _axis("cumprod", self.axes, a.ndim)
-        if axis is None:
-            return out_grad
-        if not (a.cached_data == 0).any():
-            return _reversed_cumsum(out_grad * node, axis) / a
-        n = a.shape[axis]
-        weighted = self._others(a, axis) * _pairwise(out_grad, axis, n, "columns")
-        return moveaxis(summation(weighted, -1), -1, axis)  # Σ_{i≥j} M[j, i]·ȳ_i
+        return self._by_slices(node, out_grad, _cumprod_adjoint, _cumprod_adjoint_at_zeros)
 
     def jvp(self, tangents, node):
-        (t,) = tangents
+        return self._by_slices(node, tangents[0], _cumprod_tangent, _cumprod_tangent_at_zeros)
+
+    def _by_slices(self, node, v, plain, at_zeros):
+        """`plain(a, y, v, axis)` on the slices without a zero, `at_zeros(a, v)` on the others (as rows
+        of an (R, n) matrix), joined back into the input's shape."""
         a = node.inputs[0]
         axis = _axis("cumprod", self.axes, a.ndim)
         if axis is None:
-            return t
-        if not (a.cached_data == 0).any():
-            return node * cumsum(t / a, axis)
+            return v
+        zero = a.cached_data == 0
+        if not zero.any():
+            return plain(a, node, v, axis)
         n = a.shape[axis]
-        weighted = self._others(a, axis) * _pairwise(t, axis, n, "rows")
-        return moveaxis(summation(weighted, -2), -1, axis)  # Σ_{j≤i} M[j, i]·ȧ_j
+        moved = np.moveaxis(zero, axis, -1)
+        has_zero = moved.reshape(-1, n).any(axis=1)
+
+        def rows(x, which):
+            flat = reshape(moveaxis(x, axis, -1), (-1, n))
+            return flat if which is None else getitem(flat, (which,))
+
+        if has_zero.all():
+            result = at_zeros(rows(a, None), rows(v, None))
+        else:
+            with_zero, without = np.nonzero(has_zero)[0], np.nonzero(~has_zero)[0]
+            shape = (has_zero.size, n)
+            result = (scatter_add(at_zeros(rows(a, with_zero), rows(v, with_zero)), (with_zero,), shape)
+                      + scatter_add(plain(rows(a, without), rows(node, without), rows(v, without), 1),
+                                    (without,), shape))
+        return moveaxis(reshape(result, moved.shape), -1, axis)
+
+
+def _cumprod_adjoint(a, y, out_grad, axis):
+    return _reversed_cumsum(out_grad * y, axis) / a
+
+
+def _cumprod_tangent(a, y, tangent, axis):
+    return y * cumsum(tangent / a, axis)
+
+
+def _products_of_the_others(a):
+    """For rows a of shape (R, n): M[r, j, i] = Π_{k≤i, k≠j} a[r, k] for i ≥ j, 0 below, without division."""
+    rows, n = a.shape
+    spread = broadcast_to(reshape(a, (rows, 1, n)), (rows, n, n))  # a_k in column k, on every row j
+    unit = Tensor.make_const(np.eye(n, dtype=bool))
+    return triu(cumprod(where(unit, 1, spread), -1))
+
+
+def _cumprod_adjoint_at_zeros(a, out_grad):
+    rows, n = a.shape
+    return summation(_products_of_the_others(a) * reshape(out_grad, (rows, 1, n)), -1)  # Σ_{i≥j} M_ji ȳ_i
+
+
+def _cumprod_tangent_at_zeros(a, tangent):
+    rows, n = a.shape
+    return summation(_products_of_the_others(a) * reshape(tangent, (rows, n, 1)), -2)  # Σ_{j≤i} M_ji ȧ_j
 
 
 @axis_aliases
