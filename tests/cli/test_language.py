@@ -10,6 +10,7 @@ import needle as ndl
 from needle.cli.generate import main as generate_main
 from needle.cli.language_settings import LANGUAGE_DEFAULTS
 from needle.cli.train import main
+from needle.data import text as text_module
 
 EPOCH_LINE = re.compile(
     r"epoch +(\d+)/(\d+)  train loss (\S+) acc +(\S+)%  test loss (\S+) acc +(\S+)%  "
@@ -82,12 +83,15 @@ def test_a_tiny_run_checkpoints_resumes_exactly_and_generates(ptb, capsys):
     assert len(text.split()) + text.count("\n") - 1 == 2 + 12  # each <eos> is a line break
 
 
-def test_the_default_text_is_the_python_reference_in_bits_per_character(capsys):
+def test_the_default_text_is_the_python_reference_in_bits_per_character(monkeypatch, capsys):
+    reference = ndl.data.pydoc_text()
+    # The first 40,000 characters (a tenth) through the same corpus code: seconds, not tens.
+    monkeypatch.setattr(text_module, "pydoc_text", lambda: reference[:40_000])
     args = ["--dataset", "pydoc", "--epochs", "1", "--hidden", "8", "--embedding", "4", "--layers", "1",
-            "--seq-len", "64", "--batch-size", "2048", "--lr", "0.02"]
+            "--seq-len", "32", "--batch-size", "256", "--lr", "0.02"]
     assert main(args) == 0
     output = capsys.readouterr().out
-    corpus = ndl.data.pydoc_corpus()
+    corpus = ndl.data.CharCorpus(reference[:40_000])
     assert output.startswith(
         f"lstm language model on the Python language reference (pydoc): {len(corpus.train)} train / "
         f"{len(corpus.test)} test characters, vocabulary {len(corpus.dictionary)}; adam"
