@@ -34,7 +34,8 @@ def symmetric_part(name, a):
     """(a + aᵀ)/2 after checking that a is symmetric up to rounding (relative 1e-5, or 1000 ulps of
     its dtype if that is larger: finite-difference steps and float32 products fit)."""
     check_square(name, a.shape)
-    tolerance = max(1e-5, 1000 * np.finfo(np.result_type(a.dtype, np.float32)).eps) * max(float(np.max(np.abs(a), initial=0)), 1e-30)
+    relative = max(1e-5, 1000 * np.finfo(np.result_type(a.dtype, np.float32)).eps)
+    tolerance = relative * max(float(np.max(np.abs(a), initial=0)), 1e-30)
     asymmetry = float(np.max(np.abs(a - np.swapaxes(a, -1, -2)), initial=0))
     if asymmetry > tolerance:
         raise ValueError(f"{name}: expected symmetric matrices, got shape {a.shape} with "
@@ -133,7 +134,8 @@ class Solve(TensorOp):
     def gradient(self, out_grad, node):
         a, b = node.inputs
         grad_b = Solve()(mT(a), out_grad)
-        grad_a = mm(-grad_b, node, tb=True) if a.requires_grad else None  # negate the (n, k) factor, not the (n, n) product
+        # −B̄ Xᵀ with the (n, k) factor negated rather than the (n, n) product
+        grad_a = mm(-grad_b, node, tb=True) if a.requires_grad else None
         return (None if grad_a is None else sum_to_shape(grad_a, a.shape),
                 sum_to_shape(grad_b, b.shape) if b.requires_grad else None)
 

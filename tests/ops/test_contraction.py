@@ -51,7 +51,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("subscripts, shapes, message", [
-    ("ij,jk", [(2, 3), (4, 5)], r"^einsum: 'ij,jk' with operand shapes \(2, 3\), \(4, 5\): label 'j' stands for sizes 3 and 4$"),
+    ("ij,jk", [(2, 3), (4, 5)],
+     r"^einsum: 'ij,jk' with operand shapes \(2, 3\), \(4, 5\): label 'j' stands for sizes 3 and 4$"),
     ("ij", [(2,)], r"term 'ij' does not fit shape \(2,\)"),
     ("ij->k", [(2, 3)], r"output labels 'k' are in no input term"),
     ("i,j", [(2,)], r"2 input terms for 1 operands"),

@@ -83,7 +83,9 @@ def np_solve_triangular(a, b, upper, left=True, unitriangular=False):
     t = np.triu(a) if upper else np.tril(a)
     if unitriangular:
         t = t - np.diag(np.diag(t)) + np.eye(t.shape[-1], dtype=t.dtype)
-    return np.linalg.solve(t, b) if left else np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+    if left:
+        return np.linalg.solve(t, b)
+    return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
 
 
 def np_matrix_function(a):
