@@ -53,14 +53,29 @@ def cumsum(a, axes=None):
     return CumSum(axes)(a)
 
 
-def _pairwise(x, axis, n, along):
-    """x (a Tensor) with its scan axis moved last and a second copy of that axis: shape (..., n, n),
-    x_j on row j (`along` "rows") or x_i in column i ("columns")."""
-    last = moveaxis(x, axis, -1)
-    lead = tuple(last.shape[:-1])
-    if along == "rows":
-        return broadcast_to(reshape(last, lead + (n, 1)), lead + (n, n))
-    return broadcast_to(reshape(last, lead + (1, n)), lead + (n, n))
+def _by_slices(node, v, axis, special, plain, exact):
+    """A scan's rule applied to `v` (an adjoint or a tangent) slice by slice along `axis`:
+    `plain(a, y, v, axis)` on the slices where `special` (a bool per slice, the axis dropped) is False,
+    `exact(a, y, v)` on the others, given as the rows of (R, n) matrices; joined back by scatter_add."""
+    a = node.inputs[0]
+    if not special.any():
+        return plain(a, node, v, axis)
+    n = a.shape[axis]
+    moved_shape = tuple(np.moveaxis(a.cached_data, axis, -1).shape)
+    special = special.reshape(-1)
+
+    def rows(x, which):
+        flat = reshape(moveaxis(x, axis, -1), (-1, n))
+        return flat if which is None else getitem(flat, (which,))
+
+    if special.all():
+        result = exact(rows(a, None), rows(node, None), rows(v, None))
+    else:
+        chosen, others = np.nonzero(special)[0], np.nonzero(~special)[0]
+        shape = (special.size, n)
+        result = (scatter_add(exact(rows(a, chosen), rows(node, chosen), rows(v, chosen)), (chosen,), shape)
+                  + scatter_add(plain(rows(a, others), rows(node, others), rows(v, others), 1), (others,), shape))
+    return moveaxis(reshape(result, moved_shape), -1, axis)
 
 
 class CumProd(TensorOp):
@@ -80,38 +95,18 @@ class CumProd(TensorOp):
         return np.array(a) if axis is None else np.cumprod(a, axis=axis)
 
     def gradient(self, out_grad, node):
-        return self._by_slices(node, out_grad, _cumprod_adjoint, _cumprod_adjoint_at_zeros)
+        return self._rule(node, out_grad, _cumprod_adjoint, _cumprod_adjoint_at_zeros)
 
     def jvp(self, tangents, node):
-        return self._by_slices(node, tangents[0], _cumprod_tangent, _cumprod_tangent_at_zeros)
+        return self._rule(node, tangents[0], _cumprod_tangent, _cumprod_tangent_at_zeros)
 
-    def _by_slices(self, node, v, plain, at_zeros):
-        """`plain(a, y, v, axis)` on the slices without a zero, `at_zeros(a, v)` on the others (as rows
-        of an (R, n) matrix), joined back into the input's shape."""
+    def _rule(self, node, v, plain, exact):
         a = node.inputs[0]
         axis = _axis("cumprod", self.axes, a.ndim)
         if axis is None:
             return v
-        zero = a.cached_data == 0
-        if not zero.any():
-            return plain(a, node, v, axis)
-        n = a.shape[axis]
-        moved = np.moveaxis(zero, axis, -1)
-        has_zero = moved.reshape(-1, n).any(axis=1)
-
-        def rows(x, which):
-            flat = reshape(moveaxis(x, axis, -1), (-1, n))
-            return flat if which is None else getitem(flat, (which,))
-
-        if has_zero.all():
-            result = at_zeros(rows(a, None), rows(v, None))
-        else:
-            with_zero, without = np.nonzero(has_zero)[0], np.nonzero(~has_zero)[0]
-            shape = (has_zero.size, n)
-            result = (scatter_add(at_zeros(rows(a, with_zero), rows(v, with_zero)), (with_zero,), shape)
-                      + scatter_add(plain(rows(a, without), rows(node, without), rows(v, without), 1),
-                                    (without,), shape))
-        return moveaxis(reshape(result, moved.shape), -1, axis)
+        with_zero = np.any(a.cached_data == 0, axis=axis)
+        return _by_slices(node, v, axis, with_zero, plain, exact)
 
 
 def _cumprod_adjoint(a, y, out_grad, axis):
@@ -130,12 +125,12 @@ def _products_of_the_others(a):
     return triu(cumprod(where(unit, 1, spread), -1))
 
 
-def _cumprod_adjoint_at_zeros(a, out_grad):
+def _cumprod_adjoint_at_zeros(a, y, out_grad):
     rows, n = a.shape
     return summation(_products_of_the_others(a) * reshape(out_grad, (rows, 1, n)), -1)  # Σ_{i≥j} M_ji ȳ_i
 
 
-def _cumprod_tangent_at_zeros(a, tangent):
+def _cumprod_tangent_at_zeros(a, y, tangent):
     rows, n = a.shape
     return summation(_products_of_the_others(a) * reshape(tangent, (rows, n, 1)), -2)  # Σ_{j≤i} M_ji ȧ_j
 
@@ -158,7 +153,7 @@ class LogCumSumExp(TensorOp):
 
     The rules scale by a constant m (each slice's largest y): ā = e^(a − m)·revcumsum(ȳ·e^(m − y)),
     ẏ = e^(m − y)·cumsum(ȧ·e^(a − m)), O(n). Where y spans more than 60 within a slice (or is −inf),
-    they use the weights e^(a_j − y_i) themselves, an (…, n, n) array (hw_notes/ops_numpy.md).
+    they use the weights e^(a_j − y_i) themselves, an (n, n) array per such slice (hw_notes/ops_numpy.md).
     """
 
     def __init__(self, axes):
@@ -168,47 +163,55 @@ class LogCumSumExp(TensorOp):
         axis = _axis("logcumsumexp", self.axes, a.ndim)
         return np.array(a) if axis is None else np.logaddexp.accumulate(a, axis=axis)
 
-    def _shift(self, node, axis):
-        """The constant m (each slice's largest y, kept axis), or None when y's range is too wide."""
-        y = node.cached_data
-        if y.size == 0:
-            return None
-        top = np.max(y, axis=axis, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            spread = np.max(top - np.min(y, axis=axis, keepdims=True))
-        if not spread < _SCALED_RANGE_LIMIT or not np.isfinite(top).all():
-            return None
-        return Tensor.make_const(top)
-
-    def _weights(self, a, node, axis):
-        """W[..., j, i] = e^(a_j − y_i) for i ≥ j, 0 below (the scan axis moved last)."""
-        n = a.shape[axis]
-        gap = _pairwise(a, axis, n, "rows") - _pairwise(node, axis, n, "columns")
-        upper = Tensor.make_const(np.triu(np.ones((n, n), dtype=bool)))
-        return exp(where(upper, gap, -np.inf))
-
     def gradient(self, out_grad, node):
-        a = node.inputs[0]
-        axis = _axis("logcumsumexp", self.axes, a.ndim)
-        if axis is None:
-            return out_grad
-        shift = self._shift(node, axis)
-        if shift is not None:
-            return exp(a - shift) * _reversed_cumsum(out_grad * exp(shift - node), axis)
-        weighted = self._weights(a, node, axis) * _pairwise(out_grad, axis, a.shape[axis], "columns")
-        return moveaxis(summation(weighted, -1), -1, axis)
+        return self._rule(node, out_grad, _logcumsumexp_adjoint, _logcumsumexp_adjoint_by_weights)
 
     def jvp(self, tangents, node):
-        (t,) = tangents
+        return self._rule(node, tangents[0], _logcumsumexp_tangent, _logcumsumexp_tangent_by_weights)
+
+    def _rule(self, node, v, plain, exact):
         a = node.inputs[0]
         axis = _axis("logcumsumexp", self.axes, a.ndim)
-        if axis is None:
-            return t
-        shift = self._shift(node, axis)
-        if shift is not None:
-            return exp(shift - node) * cumsum(t * exp(a - shift), axis)
-        weighted = self._weights(a, node, axis) * _pairwise(t, axis, a.shape[axis], "rows")
-        return moveaxis(summation(weighted, -2), -1, axis)
+        if axis is None or a.shape[axis] == 0:
+            return v
+        y = node.cached_data
+        with np.errstate(invalid="ignore"):
+            spread = np.max(y, axis=axis) - np.min(y, axis=axis)
+        wide = ~(spread < _SCALED_RANGE_LIMIT)  # nan (from −inf) is wide too
+        return _by_slices(node, v, axis, wide, plain, exact)
+
+
+def _shift(y, axis):
+    """The constant m: each slice's largest y (axis kept)."""
+    return Tensor.make_const(np.max(y.cached_data, axis=axis, keepdims=True))
+
+
+def _logcumsumexp_adjoint(a, y, out_grad, axis):
+    shift = _shift(y, axis)
+    return exp(a - shift) * _reversed_cumsum(out_grad * exp(shift - y), axis)
+
+
+def _logcumsumexp_tangent(a, y, tangent, axis):
+    shift = _shift(y, axis)
+    return exp(shift - y) * cumsum(tangent * exp(a - shift), axis)
+
+
+def _weights(a, y):
+    """For rows of shape (R, n): W[r, j, i] = e^(a_j − y_i) for i ≥ j, 0 below."""
+    rows, n = a.shape
+    gap = reshape(a, (rows, n, 1)) - reshape(y, (rows, 1, n))
+    upper = Tensor.make_const(np.triu(np.ones((n, n), dtype=bool)))
+    return exp(where(upper, gap, -np.inf))
+
+
+def _logcumsumexp_adjoint_by_weights(a, y, out_grad):
+    rows, n = a.shape
+    return summation(_weights(a, y) * reshape(out_grad, (rows, 1, n)), -1)  # Σ_{i≥j} W_ji ȳ_i
+
+
+def _logcumsumexp_tangent_by_weights(a, y, tangent):
+    rows, n = a.shape
+    return summation(_weights(a, y) * reshape(tangent, (rows, n, 1)), -2)  # Σ_{j≤i} W_ji ȧ_j
 
 
 @axis_aliases
