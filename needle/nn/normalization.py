@@ -32,7 +32,8 @@ class LayerNorm1d(Module):
 class BatchNorm1d(Module):
     """y = w·(x − μ) / √(σ² + eps) + b per feature: (batch, dim) → (batch, dim), or (batch, dim, length).
 
-    Training: μ and σ² are the batch mean and biased variance over axis 0, and
+    Training: μ and σ² are the batch mean and biased variance over axis 0 (axes 0 and 2 of
+    (batch, dim, length), as in PyTorch), and
     running ← (1 − momentum)·running + momentum·observed (needle: the biased variance goes into
     `running_var`). Eval: μ, σ² are `running_mean` (zeros at first) and `running_var` (ones), unchanged.
     """
