@@ -50,10 +50,12 @@ class MnistCNN(nn.Module):
     """A small CNN: (N, C, S, S) → logits (N, num_classes); MNIST's is C = 1, S = 28.
 
     Two blocks of Conv(3 × 3) → BatchNorm2d → ReLU → MaxPool2d(2) (widths `width` and 2·width,
-    halving S twice), then Flatten → Linear(2·width·(S//4)², hidden) → ReLU → Linear(hidden, classes).
+    halving S twice), then Flatten → Linear(2·width·(S//4)², hidden) → ReLU → Dropout(dropout) →
+    Linear(hidden, classes).
     """
 
-    def __init__(self, in_channels=1, num_classes=10, side=28, width=16, hidden=128, device=None, dtype="float32"):
+    def __init__(self, in_channels=1, num_classes=10, side=28, width=16, hidden=128, dropout=0.25, device=None,
+                 dtype="float32"):
         super().__init__()
         if side < 4:
             raise ValueError(f"MnistCNN: side must be at least 4 (two 2 × 2 poolings), got {side}")
@@ -67,6 +69,7 @@ class MnistCNN(nn.Module):
             nn.Flatten(),
             nn.Linear(2 * width * (side // 4) ** 2, hidden, **kw),
             nn.ReLU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden, num_classes, **kw),
         )
 

@@ -16,7 +16,7 @@ from .optimizers import OPTIMIZERS
 from .language_settings import (
     CHARACTER_DATASETS, LANGUAGE_DATASETS, LANGUAGE_MODELS, LANGUAGE_SETTINGS, MAX_LAYERS, MAX_SEQ_LEN, MAX_VOCABULARY,
 )
-from .settings import DATASETS, MAX_HIDDEN, MAX_SEED, MIN_HIDDEN, SETTINGS
+from .settings import CONVOLUTIONAL, DATASETS, MAX_HIDDEN, MAX_SEED, MIN_HIDDEN, SETTINGS
 
 __all__ = [
     "FORMAT", "VERSION", "FIELDS", "HISTORY", "CheckpointError", "check_header", "check_settings",
@@ -145,11 +145,15 @@ def check_settings(settings):
         return check_language_settings(settings)
     _record(settings, "settings", SETTING_FIELDS)
     model = _choice(settings["model"], "settings.model", MODELS)
+    dataset = _choice(settings["dataset"], "settings.dataset", DATASETS)
+    if model in CONVOLUTIONAL and dataset not in CONVOLUTIONAL[model]:
+        readable = " or ".join(CONVOLUTIONAL[model])
+        raise CheckpointError("settings.model", f"{model} reads images of {readable}, not {dataset}")
     low = MIN_HIDDEN[model]
-    high = 0 if model == "softmax" else MAX_HIDDEN
+    high = 0 if model == "softmax" or model in CONVOLUTIONAL else MAX_HIDDEN
     return {
         "model": model,
-        "dataset": _choice(settings["dataset"], "settings.dataset", DATASETS),
+        "dataset": dataset,
         "seed": _integer(settings["seed"], "settings.seed", 0, MAX_SEED),
         "epochs": _integer(settings["epochs"], "settings.epochs", 1),
         "batch_size": _integer(settings["batch_size"], "settings.batch_size", 1),

