@@ -268,6 +268,8 @@ class Value:
         _clock += 1
         self._order = Value.last_write = _clock
         self.op, self.inputs = None, ()
+        if _modes.watched and _modes.tracer is not None:
+            _modes.tracer.on_write(self)
 
     @classmethod
     def make_const(cls, data, *, requires_grad=False):
@@ -276,6 +278,8 @@ class Value:
             leaf_requires_grad(f"{cls.__name__}.make_const", data, True)
         value = object.__new__(cls)
         value._set(None, (), data, requires_grad)
+        if _modes.watched and _modes.tracer is not None:  # a detached traced value stays traced
+            _modes.tracer.on_leaf(value)
         return value
 
     @classmethod
@@ -311,9 +315,22 @@ class Value:
                 value._set(None, (), result, False)
         else:
             value._set(None, (), result, False)
-        if _modes.anomaly_enabled:
-            anomaly.on_result(value, op, inputs)
+        if _modes.watched:  # anomaly mode or a trace (`needle.compile`): one check when neither
+            _watched_result(value, op, inputs)
         return value
+
+
+def _watched_result(value, op, inputs):
+    if _modes.anomaly_enabled:
+        anomaly.on_result(value, op, inputs)
+    if _modes.tracer is not None:
+        _modes.tracer.record(value, op, inputs)
+
+
+def _refuse_traced(value, what):
+    """Under `needle.compile`, reading a traced value's data would fix it at trace time: refuse."""
+    if _modes.tracer is not None:
+        _modes.tracer.refuse_read(value, what)
 
 
 def _any_requires_grad(inputs):
@@ -411,10 +428,14 @@ class Tensor(TensorMethods, Value):
 
     def numpy(self):
         """The stored array itself (a 0-d op result, kept as a NumPy scalar, comes as a 0-d array)."""
+        if _modes.watched:
+            _refuse_traced(self, "numpy()")
         data = self.cached_data
         return data if type(data) is np.ndarray else np.asarray(data)
 
     def item(self):
+        if _modes.watched:
+            _refuse_traced(self, "item()")
         if self.cached_data.size != 1:
             raise ValueError(f"Tensor.item: only one-element tensors convert, got shape {self.shape}")
         return self.cached_data.item()
@@ -423,6 +444,8 @@ class Tensor(TensorMethods, Value):
     # `max(a, b)` read the mask's one entry; several entries are ambiguous.
 
     def __bool__(self):
+        if _modes.watched:
+            _refuse_traced(self, "bool()")
         size = self.cached_data.size
         if size != 1:
             amount = "no values" if size == 0 else "more than one value"
@@ -441,6 +464,8 @@ class Tensor(TensorMethods, Value):
         return int(self._one_element("index"))
 
     def _one_element(self, name):
+        if _modes.watched:
+            _refuse_traced(self, f"{name}()")
         if self.cached_data.size != 1:
             raise ValueError(
                 f"{name}(): only one element tensors can be converted to Python scalars, got shape {self.shape}"
@@ -465,6 +490,8 @@ class Tensor(TensorMethods, Value):
         return str(self.cached_data)
 
     def __array__(self, dtype=None, copy=None):
+        if _modes.watched:
+            _refuse_traced(self, "numpy.asarray()")
         return np.array(self.cached_data, dtype=dtype, copy=copy)
 
     # ---- differentiation ---------------------------------------------------------------------

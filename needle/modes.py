@@ -17,6 +17,10 @@ class _ThreadModes(threading.local):
 
     grad_enabled = True
     anomaly_enabled = False
+    # `ndl.compile`'s recorder while a function is traced in this thread, else None.
+    tracer = None
+    # anomaly_enabled or a tracer: the one flag the engine's hot paths read before calling a hook.
+    watched = False
 
 
 # Read directly by the engine's hot paths (`modes.current.grad_enabled`), written only by _Mode.
@@ -49,10 +53,12 @@ class _Mode(contextlib.ContextDecorator):
         stack = self._previous.__dict__.setdefault("stack", [])
         stack.append(getattr(current, self.name))
         setattr(current, self.name, self.enabled)
+        _update_watched()
         return self
 
     def __exit__(self, *exc):
         setattr(current, self.name, self._previous.stack.pop())
+        _update_watched()
         return False
 
     def _recreate_cm(self):
@@ -86,6 +92,23 @@ class _Mode(contextlib.ContextDecorator):
                 return stop.value
 
         return generator
+
+
+def _update_watched():
+    current.watched = current.anomaly_enabled or current.tracer is not None
+
+
+@contextlib.contextmanager
+def tracing(tracer):
+    """Record every op of this thread into `tracer` (`needle.compile`) for a `with` block."""
+    previous = current.tracer
+    current.tracer = tracer
+    _update_watched()
+    try:
+        yield tracer
+    finally:
+        current.tracer = previous
+        _update_watched()
 
 
 def no_grad():

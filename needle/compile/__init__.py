@@ -1,0 +1,254 @@
+"""`ndl.compile(fn, wrt=None)`: trace a function of Tensors once, then replay it as generated NumPy code.
+
+    step = ndl.compile(lambda X, y: loss_fn(model(X), y), wrt=model.parameters())
+    loss, grads = step(X, y)   # traced on the first calls of each signature, replayed after
+    print(step.source)         # the generated Python, one NumPy call a line
+
+A call's signature is its Tensor arguments' shapes and dtypes, its other arguments (constants of
+the trace) and the grad mode; each new signature is traced (`retraces` counts them). The first
+call of a signature runs eagerly and records every op (`trace.Tracer`); the second runs eagerly
+again and its records are compared with the first: a constant or an op parameter that differs
+means some code turned traced values into constants (a rule reading `cached_data`, a random mask
+made outside the random factories), and that signature then keeps running eagerly, with one
+warning naming the op. From the third call on, the generated program runs (`program`, `codegen`).
+Parameters and buffers the function reads are read afresh on each call, never frozen.
+"""
+import warnings
+
+import numpy as np
+
+from .. import autograd, modes, sweeps
+from ..autograd import Tensor, TensorTuple, Value
+from .codegen import generate
+from .program import Program
+from .trace import TraceError, Tracer, slot_of_output
+
+__all__ = ["compile", "Compiled", "TraceError"]
+
+
+def compile(fn, wrt=None):  # noqa: A001  (the issue's name, as torch.compile)
+    """A callable running `fn` as a traced, generated NumPy program; with `wrt` (tensors `fn` reads),
+    it returns `(outputs, gradients)`, the gradients of the first output with respect to `wrt`."""
+    if not callable(fn):
+        raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
+    return Compiled(fn, wrt)
+
+
+class _Entry:
+    """One signature's trace: its program, replay function and whether it was verified."""
+
+    def __init__(self, tracer, output_slots, structure):
+        self.tracer = tracer
+        self.output_slots = output_slots
+        self.structure = structure
+        self.program = Program(tracer, output_slots)
+        self.source, namespace = generate(self.program)
+        exec(compile_source(self.source), namespace)  # noqa: S102  (our own generated code)
+        self.replay = namespace["replay"]
+        self.verified = False
+        self.eager_reason = None
+
+
+def compile_source(source):
+    import builtins
+    return builtins.compile(source, "<needle.compile>", "exec")
+
+
+class Compiled:
+    """A compiled function: call it like `fn`. `source`, `stats` and `retraces` describe its traces."""
+
+    def __init__(self, fn, wrt):
+        self.fn = fn
+        if wrt is not None:
+            wrt = [wrt] if isinstance(wrt, Value) else list(wrt)
+            for i, w in enumerate(wrt):
+                if not isinstance(w, Tensor):
+                    raise TypeError(f"compile: wrt[{i}] is a {type(w).__name__}, not a Tensor")
+        self.wrt = wrt
+        self.retraces = 0
+        self._entries = {}
+        self._latest = None
+
+    @property
+    def source(self):
+        """The generated Python of the latest traced signature."""
+        if self._latest is None:
+            raise RuntimeError("compile: not traced yet; call the compiled function first")
+        return self._latest.source
+
+    @property
+    def stats(self):
+        """Counts of the latest program's passes (dead, folded, templated, inplace, reused)."""
+        if self._latest is None:
+            raise RuntimeError("compile: not traced yet; call the compiled function first")
+        return dict(self._latest.program.stats)
+
+    def __call__(self, *args):
+        key, arrays = _signature(args)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry, result = self._trace(args)
+            self._entries[key] = entry
+            self._latest = entry
+            self.retraces += 1
+            return result
+        if entry.eager_reason is not None:
+            return self._eager(args)
+        if not entry.verified:
+            again, result = self._trace(args)
+            difference = _difference(entry, again)
+            if difference is None:
+                entry.verified = True
+            else:
+                entry.eager_reason = difference
+                warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {difference}", RuntimeWarning, stacklevel=2)
+            return result
+        return self._wrap(entry, entry.replay(*arrays))
+
+    # ---- tracing ------------------------------------------------------------------------------
+
+    def _trace(self, args):
+        tracer = Tracer(autograd._clock)
+        call_args = []
+        position = 0
+        for a in args:
+            if isinstance(a, Tensor):
+                leaf = Tensor.make_const(a.cached_data, requires_grad=a.requires_grad)
+                tracer.add_input(leaf, position)
+                position += 1
+                call_args.append(leaf)
+            else:
+                call_args.append(a)
+        with modes.tracing(tracer):
+            out = self.fn(*call_args)
+            outputs, single = _outputs(self.fn, out)
+            grads = self._gradients(outputs)
+            output_slots = [slot_of_output(tracer, v, "compile") for v in outputs + grads]
+        entry = _Entry(tracer, output_slots, (single, len(outputs)))
+        data = [tracer.records[s].data for s in output_slots]
+        return entry, self._wrap(entry, data)
+
+    def _gradients(self, outputs):
+        if self.wrt is None:
+            return []
+        return list(sweeps.grad(outputs[0], self.wrt, allow_unused=True))
+
+    def _eager(self, args):
+        out = self.fn(*args)
+        outputs, single = _outputs(self.fn, out)
+        data = [v.cached_data for v in outputs + self._gradients(outputs)]
+        return self._pack(single, len(outputs), data)
+
+    def _wrap(self, entry, data):
+        single, count = entry.structure
+        return self._pack(single, count, data)
+
+    def _pack(self, single, count, data):
+        tensors = [Tensor.make_const(d) for d in data]
+        outputs = tensors[0] if single else tuple(tensors[:count])
+        if self.wrt is None:
+            return outputs
+        return outputs, tensors[count:]
+
+
+def _name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _outputs(fn, out):
+    if isinstance(out, TensorTuple):
+        out = out.tuple()
+    if isinstance(out, Tensor):
+        return [out], True
+    if isinstance(out, (tuple, list)) and out and all(isinstance(o, Tensor) for o in out):
+        return list(out), False
+    raise TypeError(f"compile: {_name(fn)} must return a Tensor or a tuple of Tensors, got {type(out).__name__}")
+
+
+def _signature(args):
+    """(hashable key, input arrays): Tensors by shape, dtype and requires_grad; other arguments by value."""
+    key = [modes.current.grad_enabled]
+    arrays = []
+    for a in args:
+        if isinstance(a, Tensor):
+            data = a.cached_data
+            key.append(("tensor", data.shape, data.dtype.str, a.requires_grad))
+            arrays.append(data)
+        elif isinstance(a, np.ndarray):
+            raise TypeError("compile: pass arrays as Tensors (ndl.Tensor(array)); other arguments are constants")
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise TypeError(
+                    f"compile: argument of type {type(a).__name__} is not hashable; arguments that are not "
+                    "Tensors are constants of the trace and must be hashable"
+                ) from None
+            key.append(("const", type(a).__name__, a))
+    return tuple(key), arrays
+
+
+# ---- comparing two traces of one signature ------------------------------------------------------
+
+
+def _difference(entry, again):
+    """None when the second trace recorded the same program as the first, else what differs."""
+    first, second = entry.tracer, again.tracer
+    if len(first.records) != len(second.records):
+        return f"the second call recorded {len(second.records)} steps, the first {len(first.records)}"
+    users = {}
+    for slot, record in enumerate(first.records):
+        for a in record.args:
+            users.setdefault(a, record)
+    for slot, (a, b) in enumerate(zip(first.records, second.records)):
+        if a.kind != b.kind or a.args != b.args:
+            return f"step {slot} differs ({a.kind} and {b.kind})"
+        if a.kind == "op" and (type(a.op) is not type(b.op) or not _same(_params(a.op), _params(b.op))):
+            return f"the parameters of {type(a.op).__name__} (step {slot}) depend on the input values"
+        if a.kind == "const" and not _same(a.data, b.data):
+            user = users.get(slot)
+            where = f"used by {type(user.op).__name__}" if user is not None else "an output"
+            return (
+                f"a constant ({_shape(a.data)}, {where}) was computed from input values outside the "
+                "recorded ops, so a replay would reuse stale data"
+            )
+        if a.kind == "state" and a.source is not b.source:
+            return f"step {slot} reads a different tensor"
+    if entry.output_slots != again.output_slots:
+        return "the outputs differ"
+    if [s for _, s in first.writes] != [s for _, s in second.writes] or len(first.effects) != len(second.effects):
+        return "the in-place updates differ"
+    return None
+
+
+def _shape(data):
+    return f"shape {getattr(data, 'shape', ())}"
+
+
+def _params(op):
+    params = dict(getattr(op, "__dict__", {}))
+    for cls in type(op).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            if hasattr(op, name):
+                params[name] = getattr(op, name)
+    return params
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, autograd.Op) and isinstance(b, autograd.Op):
+        return type(a) is type(b) and _same(_params(a), _params(b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # an object whose == is not a truth value: compare by identity
+        return False
