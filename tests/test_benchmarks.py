@@ -99,3 +99,14 @@ def test_needle_lstm_language_model_steps_match_pytorch_from_the_same_weights(mo
     ours, theirs = lstm.needle_step(), lstm.torch_step()
     for _ in range(3):
         np.testing.assert_allclose(ours(), theirs(), rtol=1e-4)
+
+
+def test_needle_resnet9_steps_match_pytorch_from_the_same_weights():
+    pytest.importorskip("torch")
+    from benchmarks import resnet9
+
+    X, y = resnet9.batch()
+    X, y = X[:8], y[:8]  # workload 7's step at a test's batch size
+    ours, theirs = resnet9.needle_resnet9_step(X, y), resnet9.torch_resnet9_step(X, y)
+    for _ in range(2):  # the second loss is after one Adam step: the gradients agree too
+        np.testing.assert_allclose(ours(), theirs(), rtol=1e-4)
