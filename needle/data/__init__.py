@@ -5,6 +5,7 @@ from .cifar10 import (
 )
 from .collate import default_collate
 from .dataset import Dataset, NDArrayDataset, TensorDataset
+from .distributed import DistributedSampler
 from .loader import DataLoader
 from .mnist import MNISTDataset, MNISTFormatError, default_mnist_dir, parse_mnist, read_idx
 from .split import Subset, random_split
@@ -18,5 +19,5 @@ __all__ = [
     "make_linear_regression", "train_val_test_split", "RandomCrop", "RandomFlipHorizontal",
     "Dictionary", "Corpus", "CharCorpus", "pydoc_text", "pydoc_corpus", "batchify", "get_batch",
     "CIFAR10Dataset", "CIFAR10FormatError", "cifar10_batch_names", "default_cifar10_dir", "read_cifar10_batch",
-    "read_cifar10_binary", "read_cifar10_pickle",
+    "read_cifar10_binary", "read_cifar10_pickle", "DistributedSampler",
 ]

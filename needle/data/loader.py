@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd import Tensor
 from .collate import default_collate
+from .distributed import DistributedSampler, check_same_order
 
 __all__ = ["DataLoader"]
 
@@ -24,9 +25,15 @@ class DataLoader:
     The last batch may be short; `drop_last` drops it. needle: with shuffle, each iteration draws
     exactly one `np.random.permutation(len(dataset))` from NumPy's global RNG, when `iter()` is
     called; the loader draws nothing else.
+
+    `sampler` (an iterable of indices with a length, such as `DistributedSampler`) replaces that
+    order, and excludes `shuffle`. `distributed=True` gives each MPI rank its shard of the order
+    above (`DistributedSampler.shard`: disjoint, padded to equal length), `batch_size` being the
+    per-rank batch; the ranks must seed NumPy's global RNG alike, which each iteration checks.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, sampler=None,
+                 distributed=False):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
@@ -38,15 +45,29 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.collate_fn = collate_fn
+        if sampler is not None and (shuffle or distributed):
+            raise ValueError("DataLoader: sampler cannot be combined with shuffle or distributed (the sampler orders)")
+        self.sampler = sampler
+        self.distributed = bool(distributed)
+        self._shards = DistributedSampler(len(dataset), shuffle=False) if distributed else None
 
     def __len__(self):
         """The number of batches one iteration yields."""
-        full, rest = divmod(len(self.dataset), self.batch_size)
+        if self.sampler is not None or self._shards is not None:
+            count = len(self.sampler if self.sampler is not None else self._shards)
+        else:
+            count = len(self.dataset)
+        full, rest = divmod(count, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
     def __iter__(self):
+        if self.sampler is not None:
+            return self._batches(np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler)))
         size = len(self.dataset)
         order = np.random.permutation(size) if self.shuffle else np.arange(size)
+        if self._shards is not None:
+            check_same_order(order)
+            order = self._shards.shard(order)
         return self._batches(order)
 
     def _batches(self, order):

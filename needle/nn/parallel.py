@@ -1,0 +1,142 @@
+"""DistributedDataParallel: one model replica per MPI rank, gradients averaged in a few large Allreduces."""
+import numpy as np
+
+from ..autograd import Tensor
+from ..distributed import world
+from .module import Module
+
+__all__ = ["DistributedDataParallel"]
+
+DEFAULT_BUCKET_MB = 25.0  # PyTorch's bucket_cap_mb: large enough that a call's latency is paid rarely
+
+
+def _buckets(tensors, cap_bytes):
+    """`tensors` in order, grouped by dtype into runs of at most `cap_bytes` (a larger tensor alone)."""
+    open_buckets, used, done = {}, {}, []
+    for t in tensors:
+        size = int(np.prod(t.shape)) * t.dtype.itemsize
+        bucket = open_buckets.setdefault(t.dtype, [])
+        if bucket and used[t.dtype] + size > cap_bytes:
+            done.append(bucket)
+            bucket = open_buckets[t.dtype] = []
+        used[t.dtype] = (used[t.dtype] if bucket else 0) + size
+        bucket.append(t)
+    return done + [bucket for bucket in open_buckets.values() if bucket]
+
+
+def _pack(arrays, dtype):
+    """One flat contiguous array holding `arrays` one after another."""
+    flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
+    start = 0
+    for a in arrays:
+        flat[start:start + a.size] = a.reshape(-1)
+        start += a.size
+    return flat
+
+
+class DistributedDataParallel(Module):
+    """Data parallelism over MPI: `module` replicated on every rank, each rank training on its shard.
+
+        model = nn.parallel.DistributedDataParallel(model)   # broadcasts rank 0's weights
+        loss = loss_fn(model(x_shard), y_shard); loss.backward()
+        model.average_gradients(); opt.step()                # or model.attach(opt) once
+
+    When wrapped, rank 0's parameters and buffers are broadcast to every rank. `average_gradients()`
+    packs every gradient into flat contiguous buckets of at most `bucket_cap_mb` megabytes (per
+    dtype, in parameter order), sums each bucket over the ranks in one Allreduce, divides by the world
+    size and hands each parameter a view of the result: a few large calls, not one per tensor.
+    With equal shards, R ranks with batch B/R then step exactly as one process with batch B.
+
+    BatchNorm: each rank normalises with the statistics of its own shard (as PyTorch's DDP), so
+    results depend on the per-rank batch; with `broadcast_buffers` (the default) rank 0's buffers
+    (running statistics) are copied to every rank before each training forward, so every rank
+    starts each step from rank 0's (a checkpoint of rank 0 holds them). For statistics over the
+    global batch, use `nn.SyncBatchNorm`
+    (`nn.SyncBatchNorm.convert_sync_batchnorm(model)`).
+
+    Parameters with `requires_grad` False are left alone. A parameter that has no gradient on a rank
+    contributes zeros, and after averaging every trainable parameter holds a gradient on every rank.
+    Outside a launcher (a world of one) wrapping and averaging leave everything unchanged.
+    """
+
+    def __init__(self, module, bucket_cap_mb=DEFAULT_BUCKET_MB, broadcast_buffers=True):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DistributedDataParallel: expected a Module, got {type(module).__name__}")
+        if not (isinstance(bucket_cap_mb, (int, float)) and 0 < bucket_cap_mb < float("inf")):
+            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}")
+        self.module = module
+        self.bucket_cap_mb = bucket_cap_mb
+        self.broadcast_buffers = broadcast_buffers
+        self.training = module.training
+        world.init()
+        self.sync_parameters()
+
+    def forward(self, *args, **kwargs):
+        if self.broadcast_buffers and self.training:
+            self._broadcast(self._buffers())
+        return self.module(*args, **kwargs)
+
+    def _trainable(self):
+        return [p for p in self.module.parameters() if p.requires_grad]
+
+    def _buffers(self):
+        return [b for _, b in self.module.named_buffers() if np.dtype(b.dtype).kind in "biuf"]
+
+    def _cap_bytes(self):
+        return int(self.bucket_cap_mb * 2**20)
+
+    def buckets(self):
+        """The trainable parameters grouped as `average_gradients` sends them: one list per Allreduce."""
+        return _buckets(self._trainable(), self._cap_bytes())
+
+    def sync_parameters(self):
+        """Copy rank 0's parameters and buffers to every rank (done when wrapped)."""
+        self._broadcast(self.module.parameters() + self._buffers())
+
+    def _broadcast(self, tensors):
+        if world.world_size() == 1 or not tensors:
+            return
+        for bucket in _buckets(tensors, self._cap_bytes()):
+            flat = world.flat_broadcast(_pack([t.cached_data for t in bucket], bucket[0].dtype))
+            start = 0
+            for t in bucket:
+                size = int(np.prod(t.shape))
+                t.data = Tensor.make_const(flat[start:start + size].reshape(t.shape).copy())
+                start += size
+
+    def average_gradients(self):
+        """Replace every trainable parameter's gradient by its mean over the ranks (call after backward)."""
+        size = world.world_size()
+        if size == 1:
+            return
+        for bucket in self.buckets():
+            dtype = bucket[0].dtype
+            grads = [
+                np.zeros(p.shape, dtype) if p.grad is None else np.asarray(p.grad.cached_data, dtype=dtype)
+                for p in bucket
+            ]
+            flat = world.flat_all_reduce_sum(_pack(grads, dtype))
+            flat /= size
+            start = 0
+            for p in bucket:
+                count = int(np.prod(p.shape))
+                p.grad = Tensor.make_const(flat[start:start + count].reshape(p.shape))
+                start += count
+
+    def attach(self, optimizer):
+        """Make `optimizer.step()` average the gradients first; returns the optimizer."""
+        if getattr(optimizer, "_averaged_by", None) is not None:
+            raise ValueError(f"DistributedDataParallel.attach: {type(optimizer).__name__} is attached already")
+        step = optimizer.step
+
+        def averaged_step(*args, **kwargs):
+            self.average_gradients()
+            return step(*args, **kwargs)
+
+        optimizer._averaged_by = self
+        optimizer.step = averaged_step
+        return optimizer
+
+    def extra_repr(self):
+        return f"world_size={world.world_size()}, bucket_cap_mb={self.bucket_cap_mb}"
