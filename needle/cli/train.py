@@ -1,7 +1,9 @@
-"""needle-train: train a softmax, MLP or MLP-ResNet classifier on the spiral set or on MNIST.
+"""needle-train: train a softmax, MLP, MLP-ResNet or CNN classifier on the spiral set, MNIST or CIFAR-10.
 
     needle-train                                    # an MLP on the generated spiral set, seconds
     needle-train --dataset mnist --model resnet     # MNIST from --data-dir (fetch with --download)
+    needle-train --dataset mnist --model cnn        # a small CNN on MNIST's images (1 x 28 x 28)
+    needle-train --dataset cifar10 --model resnet9 --data-dir DIR --download   # the course's ResNet9
     needle-train --resume --epochs 40               # continue the run saved in --out
 
 Each epoch prints the train and test loss and accuracy and saves a checkpoint (model, optimizer,
