@@ -21,6 +21,7 @@ from .. import autograd, modes, sweeps
 from ..autograd import Tensor, TensorTuple, Value
 from .codegen import generate
 from .program import Program
+from .recipes import Recipe
 from .trace import TraceError, Tracer, slot_of_output
 
 __all__ = ["compile", "Compiled", "TraceError"]
@@ -41,12 +42,22 @@ class _Entry:
         self.tracer = tracer
         self.output_slots = output_slots
         self.structure = structure
-        self.program = Program(tracer, output_slots)
+        self.verified = False
+        self.eager_reason = None
+        self.build()
+
+    def build(self):
+        self.program = Program(self.tracer, self.output_slots)
         self.source, namespace = generate(self.program)
         exec(compile_source(self.source), namespace)  # noqa: S102  (our own generated code)
         self.replay = namespace["replay"]
-        self.verified = False
-        self.eager_reason = None
+
+    def derive(self, slots):
+        """Make the constants at `slots` by their recipes on each replay, and regenerate."""
+        for slot in slots:
+            record = self.tracer.records[slot]
+            record.kind, record.args, record.live = "derived", tuple(record.source.slots), True
+        self.build()
 
 
 def compile_source(source):
@@ -96,9 +107,11 @@ class Compiled:
             return self._eager(args)
         if not entry.verified:
             again, result = self._trace(args)
-            difference = _difference(entry, again)
+            difference, derived = _difference(entry, again)
             if difference is None:
                 entry.verified = True
+                if derived:
+                    entry.derive(derived)
             else:
                 entry.eager_reason = difference
                 warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {difference}", RuntimeWarning, stacklevel=2)
@@ -192,8 +205,17 @@ def _signature(args):
 
 
 def _difference(entry, again):
-    """None when the second trace recorded the same program as the first, else what differs."""
+    """(None, slots of constants to derive) when the second trace recorded the same program as the
+    first up to constants their rules' recipes make again, else (what differs, None)."""
     first, second = entry.tracer, again.tracer
+    derived = []
+    reason = _first_difference(first, second, derived)
+    if reason is None and entry.output_slots != again.output_slots:
+        reason = "the outputs differ"
+    return reason, derived
+
+
+def _first_difference(first, second, derived):
     if len(first.records) != len(second.records):
         return f"the second call recorded {len(second.records)} steps, the first {len(first.records)}"
     users = {}
@@ -206,6 +228,9 @@ def _difference(entry, again):
         if a.kind == "op" and (type(a.op) is not type(b.op) or not _same(_params(a.op), _params(b.op))):
             return f"the parameters of {type(a.op).__name__} (step {slot}) depend on the input values"
         if a.kind == "const" and not _same(a.data, b.data):
+            if _recipe_fits(a, b, first, second):
+                derived.append(slot)
+                continue
             user = users.get(slot)
             where = f"used by {type(user.op).__name__}" if user is not None else "an output"
             return (
@@ -214,11 +239,18 @@ def _difference(entry, again):
             )
         if a.kind == "state" and a.source is not b.source:
             return f"step {slot} reads a different tensor"
-    if entry.output_slots != again.output_slots:
-        return "the outputs differ"
     if [s for _, s in first.writes] != [s for _, s in second.writes] or len(first.effects) != len(second.effects):
         return "the in-place updates differ"
     return None
+
+
+def _recipe_fits(a, b, first, second):
+    """Whether the first trace's recipe for a constant gives that trace's and the second's."""
+    recipe = a.source
+    if not isinstance(recipe, Recipe) or not isinstance(b.source, Recipe):
+        return False
+    return (recipe.fit([first.records[s].data for s in recipe.slots], a.data)
+            and recipe.gives([second.records[s].data for s in recipe.slots], b.data))
 
 
 def _shape(data):

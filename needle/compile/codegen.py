@@ -98,6 +98,10 @@ def _line(step, names, records):
         names.names[step.slot] = target
         return f"{target} = {draw}()  # random draw {_described(record.data)}"
     args = [names.of(a) for a in record.args]
+    if record.kind == "derived":
+        recipe = names.global_name("recipe", record.source)
+        names.names[step.slot] = target
+        return f"{target} = {recipe}({', '.join(args)})  # the constant {record.source!r} makes: {_described(record.data)}"
     shapes = ", ".join(_described(records[a].data) for a in record.args)
     comment = f"  # {op_name(record.op)}: {shapes} -> {_described(record.data)}"
     if step.template is not None:

@@ -52,7 +52,7 @@ class Program:
         }
         self.steps = [
             Step(s, r, template_of(r)) for s, r in enumerate(self.records)
-            if s in kept and r.kind in ("op", "random")
+            if s in kept and r.kind in ("op", "random", "derived")
         ]
         self.stats["templated"] = sum(1 for step in self.steps if step.template is not None)
         self._plan_buffers()

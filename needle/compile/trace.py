@@ -13,9 +13,12 @@ new leaf to `on_leaf`, each in-place write to `on_write`). A record is one slot 
 The forward pass, the reverse sweep (`sweeps.grad`) and any transform (`ndl.func.grad`) run as
 in eager mode, so the records come from the same compute/gradient/jvp as eager results.
 """
+import sys
+
 import numpy as np
 
 from ..autograd import TensorTuple, Value
+from .recipes import find_recipe
 
 __all__ = ["Record", "Tracer", "TraceError"]
 
@@ -93,6 +96,10 @@ class Tracer:
         slot = self.array_slot.get(id(value.cached_data))
         if slot is not None and self.records[slot].data is value.cached_data:
             self.slot_of[value] = slot
+            return
+        recipe = find_recipe(self, sys._getframe(2))  # made inside an op's rule: how to make it again
+        if recipe is not None:
+            self._add(value, Record("const", value.cached_data, live=False, source=recipe))
 
     def add_random(self, value, draw):
         """A random factory's leaf: `draw()` makes its data again on each replay."""

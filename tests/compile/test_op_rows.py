@@ -4,7 +4,9 @@ Each row is traced on seed 0, verified on seed 1 and replayed on seeds 2 and 3, 
 compared with the eager engine on the same inputs: bit for bit where the program makes the same
 NumPy calls in the same order (a template or the op's own compute), else within REPLAY_RTOL (a
 rule that passes a saved forward result as an op's output is recomputed by that op's compute).
-Rows whose rules turn traced values into constants run eagerly after the second call (the
+A constant a rule computes with NumPy from traced data (ReLU's mask) is made again on each
+replay by the rule itself (`needle.compile.recipes`). Rows whose op parameters or constants still
+depend on input values (index arrays held by the op, sort orders) run eagerly after the second call (the
 compiled function says why), rows that read a traced value into Python (`allclose`) are refused
 with TraceError; `test_most_rows_replay_compiled` bounds how many do either.
 """
@@ -94,4 +96,4 @@ def test_most_rows_replay_compiled():
     if len(OUTCOMES) < len(ROWS):
         pytest.skip("needs every row of test_compiled_row_equals_eager in this session")
     eager = {row: reason for row, reason in OUTCOMES.items() if reason != "compiled"}
-    assert len(eager) <= len(ROWS) // 2, "\n".join(f"{row}: {reason}" for row, reason in sorted(eager.items()))
+    assert len(eager) <= len(ROWS) // 10, "\n".join(f"{row}: {reason}" for row, reason in sorted(eager.items()))

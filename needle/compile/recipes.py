@@ -1,0 +1,152 @@
+"""Constants a rule computes from its node's data, made again on each replay by the rule itself.
+
+Some rules turn data into a constant with NumPy (ReLU's mask `x > 0`, Abs's sign, the extremes of
+Max): the trace sees a leaf, not an op. When such a leaf is made inside a method of an op (found
+on the call stack while tracing), its `Recipe` remembers the method and its arguments. If the
+second trace finds that constant changed, the recipe is checked on both traces (it must give each
+trace's constant) and the program then calls it on the replay's arrays: the method runs again on
+stand-in Tensors over those arrays, and the recipe keeps the k-th leaf it makes. The op's own
+rule stays the single source of the constant; a replay that uses a recipe makes a few Tensors.
+"""
+import sys
+
+import numpy as np
+
+from .. import modes
+from ..autograd import Op, Tensor, Value
+
+__all__ = ["Recipe", "find_recipe"]
+
+_MAX_DEPTH = 8
+_VARARGS = 0x04
+
+
+class _Capture:
+    """A stand-in tracer that only collects the leaves made while a recipe runs."""
+
+    def __init__(self):
+        self.leaves = []
+
+    def record(self, value, op, inputs):
+        pass
+
+    def on_leaf(self, value):
+        self.leaves.append(value)
+
+    def on_write(self, value):
+        pass
+
+    def refuse_read(self, value, what):
+        pass
+
+
+class Recipe:
+    """`op.<method>(*args)`, args rebuilt from slots: calling it with the slots' arrays gives the constant."""
+
+    def __init__(self, op, method, specs, slots):
+        self.op = op
+        self.method = method
+        self.specs = specs  # per argument: ("plain", x) | ("value", spec) | ("tuple", [specs])
+        self.slots = slots  # the slots whose arrays a call takes, in order
+        self.index = None  # which leaf of the method's call is the constant
+
+    def leaves(self, *arrays):
+        data = dict(zip(self.slots, arrays))
+        args = [_rebuilt(spec, data) for spec in self.specs]
+        capture = _Capture()
+        with modes.no_grad(), modes.tracing(capture):
+            getattr(self.op, self.method)(*args)
+        return [leaf.cached_data for leaf in capture.leaves]
+
+    def fit(self, arrays, constant):
+        """Set `index` to the first leaf equal to `constant` (True), or False when none is."""
+        try:
+            leaves = self.leaves(*arrays)
+        except Exception:  # a rule that needs more than the stand-ins give (saved data): no recipe
+            return False
+        for k, leaf in enumerate(leaves):
+            if _equal(leaf, constant):
+                self.index = k
+                return True
+        return False
+
+    def gives(self, arrays, constant):
+        try:
+            leaves = self.leaves(*arrays)
+        except Exception:
+            return False
+        return self.index is not None and self.index < len(leaves) and _equal(leaves[self.index], constant)
+
+    def __call__(self, *arrays):
+        return self.leaves(*arrays)[self.index]
+
+    def __repr__(self):
+        return f"{type(self.op).__name__}.{self.method}"
+
+
+def _equal(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def _rebuilt(spec, data):
+    kind, content = spec
+    if kind == "plain":
+        return content
+    if kind == "tuple":
+        return tuple(_rebuilt(s, data) for s in content)
+    slot, requires_grad, op, input_specs = content
+    value = Tensor.make_const(data[slot])
+    value.requires_grad = requires_grad
+    if op is not None:
+        value.op = op
+        value.inputs = tuple(_rebuilt(s, data) for s in input_specs)
+    return value
+
+
+def find_recipe(tracer, frame):
+    """The recipe for a leaf made under `frame` inside an op's method over live values, else None."""
+    for _ in range(_MAX_DEPTH):
+        if frame is None:
+            return None
+        code = frame.f_code
+        owner = frame.f_locals.get("self")
+        if (isinstance(owner, Op) and not code.co_flags & _VARARGS
+                and getattr(getattr(type(owner), code.co_name, None), "__code__", None) is code):
+            return _recipe_of(tracer, owner, code, frame.f_locals)
+        frame = frame.f_back
+    return None
+
+
+def _recipe_of(tracer, op, code, local):
+    names = code.co_varnames[1:code.co_argcount]
+    if any(name not in local for name in names):
+        return None
+    slots = []
+    live = [False]
+
+    def spec_of(x, depth=0):
+        if isinstance(x, Value):
+            if type(x.cached_data) is tuple:
+                raise _NoRecipe
+            slot = tracer.slot(x)
+            live[0] |= tracer.records[slot].live
+            if slot not in slots:
+                slots.append(slot)
+            inputs = [spec_of(i, depth + 1) for i in x.inputs] if depth == 0 and x.op is not None else []
+            return "value", (slot, x.requires_grad, x.op if depth == 0 else None, inputs)
+        if isinstance(x, tuple) and any(isinstance(i, Value) for i in x):
+            return "tuple", [spec_of(i, depth) for i in x]
+        return "plain", x
+
+    try:
+        specs = [spec_of(local[name]) for name in names]
+    except _NoRecipe:
+        return None
+    if not live[0]:
+        return None
+    return Recipe(op, code.co_name, specs, slots)
+
+
+class _NoRecipe(Exception):
+    pass
