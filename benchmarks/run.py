@@ -1,6 +1,6 @@
 """Run every workload, print a table of medians and ratios, write results/latest.{json,md}.
 
-    python -m benchmarks.run [--repeats N] [--only mlp,chain,hvp,scalar,resnet] [--quick]
+    python -m benchmarks.run [--repeats N] [--only mlp,chain,hvp,scalar,resnet,distributed] [--quick]
 
 Implementations are interleaved within each repeat and compared only within this one run.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv, gp, lstm, mlp, overhead, resnet, resnet9, transformer
+from . import conv, distributed, gp, lstm, mlp, overhead, resnet, resnet9, transformer
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -181,6 +181,8 @@ WORKLOADS = {
                     transformer_step, False),
     "gp": ("10. Gaussian-process log-likelihood gradient in 3 kernel hyper-parameters, n = 500, float64",
            gp_gradient, False),
+    "distributed": ("11. MLP 784-1024-1024-10 epoch at global batch 256 on 1 and 2 MPI ranks, one BLAS thread each; "
+                    "Allreduce of 431,946 floats", distributed.run_workload, False),
 }
 
 

@@ -1,0 +1,176 @@
+"""Workload 11: data-parallel scaling over MPI, and the cost of one gradient Allreduce.
+
+    python -m benchmarks.distributed [--ranks 1,2] [--epochs 3]
+    python -m benchmarks.run --only distributed
+
+An MLP 784-1024-1024-10 (ReLU, softmax loss, SGD) trains on the MNIST test set (10,000 images; random
+images of its shape when the files are absent) at a global batch of 256, split over 1 and 2 ranks of
+`mpiexec`, each rank on one BLAS thread. An epoch's time is the slowest rank's, after one warm-up
+epoch; throughput is images per second, efficiency the speed-up divided by the ranks. The 2-rank job
+also times one Allreduce (sum) of the ResNet9's 431,946 float32 gradients against a memcpy of the same
+1.7 MB, the floor for moving those bytes once.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = (784, 1024, 1024, 10)
+GLOBAL_BATCH = 256
+RESNET9_PARAMETERS = 431_946
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _data():
+    from .common import load_mnist_test
+
+    data = load_mnist_test()
+    if data is not None:
+        return data[0], data[1].astype(np.int64), "MNIST t10k"
+    rng = np.random.default_rng(0)
+    return rng.random((10_000, 784), dtype=np.float32), rng.integers(0, 10, 10_000), "random images"
+
+
+def _model(nn):
+    layers = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def _slowest(seconds, dist):
+    """The largest of every rank's `seconds`: an epoch ends when its slowest rank does."""
+    return float(dist.all_reduce(np.array([seconds]), op="max")[0])
+
+
+def _time_epochs(epochs):
+    import needle as ndl
+    from needle import distributed as dist
+
+    X, y, source = _data()
+    np.random.seed(0)
+    model = ndl.nn.parallel.DistributedDataParallel(_model(ndl.nn))
+    opt = model.attach(ndl.optim.SGD(model.parameters(), lr=0.05))
+    loader = ndl.data.DataLoader(
+        ndl.data.NDArrayDataset(X, y), GLOBAL_BATCH // dist.world_size(), shuffle=True, distributed=True
+    )
+    loss_fn = ndl.nn.SoftmaxLoss()
+
+    def epoch():
+        dist.barrier()
+        started = time.perf_counter()
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.reset_grad()
+            loss.backward()
+            opt.step()
+        return _slowest(time.perf_counter() - started, dist), float(loss.numpy())
+
+    epoch()  # warm-up: first-touch allocations, BLAS start-up
+    runs = [epoch() for _ in range(epochs)]
+    seconds = statistics.median(s for s, _ in runs)
+    images = len(loader) * loader.batch_size * dist.world_size()
+    return {"source": source, "epoch_s": seconds, "images": images, "loss": runs[-1][1]}
+
+
+def _time_allreduce(repeats=50):
+    from needle import distributed as dist
+
+    grads = np.random.default_rng(dist.rank()).standard_normal(RESNET9_PARAMETERS).astype(np.float32)
+    copy = np.empty_like(grads)
+    reduce_times, copy_times = [], []
+    for index in range(repeats + 5):
+        dist.barrier()
+        started = time.perf_counter()
+        dist.world.flat_all_reduce_sum(grads)
+        reduce_s = _slowest(time.perf_counter() - started, dist)
+        started = time.perf_counter()
+        np.copyto(copy, grads)
+        copy_s = time.perf_counter() - started
+        if index >= 5:
+            reduce_times.append(reduce_s)
+            copy_times.append(copy_s)
+    return {"allreduce_ms": statistics.median(reduce_times) * 1e3, "memcpy_ms": statistics.median(copy_times) * 1e3}
+
+
+def worker(epochs):
+    """The body of every rank; rank 0 prints one JSON line."""
+    from needle import distributed as dist
+
+    result = _time_epochs(epochs)
+    if dist.world_size() > 1:
+        result.update(_time_allreduce())
+    result["ranks"] = dist.world_size()
+    if dist.rank() == 0:
+        print("RESULT " + json.dumps(result), flush=True)
+
+
+def launch(ranks, epochs, timeout=900):
+    """Run the worker under `mpiexec -n ranks`; its result dict."""
+    mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        raise RuntimeError("benchmarks.distributed: mpiexec is not on PATH; pip install 'needle[distributed]'")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **ONE_THREAD)
+    done = subprocess.run(
+        [mpiexec, "-n", str(ranks), sys.executable, "-m", "benchmarks.distributed", "--worker", "--epochs", str(epochs)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"benchmarks.distributed: {ranks} rank(s) failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def rows(ranks=(1, 2), epochs=3):
+    """One row per rank count (throughput, speed-up, efficiency) and one for the Allreduce."""
+    results = [launch(r, epochs) for r in ranks]
+    base = results[0]["images"] / results[0]["epoch_s"] / results[0]["ranks"]
+    table = []
+    for result in results:
+        throughput = result["images"] / result["epoch_s"]
+        table.append({
+            "impl": f"{result['ranks']} rank(s)", "epoch_s": result["epoch_s"], "images_per_s": throughput,
+            "speedup": throughput / base, "efficiency": throughput / base / result["ranks"],
+            "data": result["source"],
+        })
+    for result in results:
+        if "allreduce_ms" in result:
+            table.append({
+                "impl": f"Allreduce {RESNET9_PARAMETERS} float32, {result['ranks']} ranks",
+                "epoch_s": None, "images_per_s": None, "speedup": None,
+                "efficiency": result["memcpy_ms"] / result["allreduce_ms"],
+                "data": f"{result['allreduce_ms']:.3f} ms vs memcpy {result['memcpy_ms']:.3f} ms",
+            })
+    return table
+
+
+def run_workload(repeats, _data):
+    """benchmarks.run's entry: `repeats` timed epochs per rank count."""
+    return rows(epochs=max(1, repeats))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ranks", default="1,2", help="rank counts to run, comma separated (default: 1,2)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per rank count (median)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.epochs)
+        return 0
+    for row in rows(tuple(int(r) for r in args.ranks.split(",")), args.epochs):
+        print("  ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+                        for key, value in row.items() if value is not None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
