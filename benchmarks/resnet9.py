@@ -145,7 +145,10 @@ def step_peak_rss_mb(name, steps=2):
 
 
 def _peak_rss_in_fresh_process(name):
-    code = f"import json\nfrom benchmarks.resnet9 import step_peak_rss_mb\nprint(json.dumps(step_peak_rss_mb({name!r})))"
+    code = (
+        "import json\nfrom benchmarks.resnet9 import step_peak_rss_mb\n"
+        f"print(json.dumps(step_peak_rss_mb({name!r})))"
+    )
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     if done.returncode != 0:

@@ -75,5 +75,6 @@ class MnistCNN(nn.Module):
 
     def forward(self, x):
         if len(x.shape) != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"MnistCNN: input must be (N, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
+            expected = ", ".join(map(str, self.input_shape))
+            raise ValueError(f"MnistCNN: input must be (N, {expected}), got {tuple(x.shape)}")
         return self.model(x)

@@ -2,8 +2,9 @@
 from pathlib import Path
 
 __all__ = [
-    "UsageError", "DATASETS", "SHAPES", "IMAGE_SHAPES", "CONVOLUTIONAL", "SHIFTS", "SETTINGS", "DEFAULTS", "FIXED_ON_RESUME",
-    "MAX_HIDDEN", "MIN_HIDDEN", "MAX_SEED", "resolve_settings", "input_shape", "describe", "default_out",
+    "UsageError", "DATASETS", "SHAPES", "IMAGE_SHAPES", "CONVOLUTIONAL", "SHIFTS", "SETTINGS", "DEFAULTS",
+    "FIXED_ON_RESUME", "MAX_HIDDEN", "MIN_HIDDEN", "MAX_SEED", "resolve_settings", "input_shape", "describe",
+    "default_out",
 ]
 
 DATASETS = ("spiral", "mnist", "cifar10")

@@ -236,7 +236,8 @@ def _checked_batch(batch, filename):
     fields = {key.decode("latin-1") if isinstance(key, bytes) else key: value for key, value in batch.items()}
     for key in ("data", "labels"):
         if key not in fields:
-            raise CIFAR10FormatError(f"{filename}: the batch has no '{key}' entry (found {', '.join(map(str, fields))})")
+            found = ", ".join(map(str, fields))
+            raise CIFAR10FormatError(f"{filename}: the batch has no '{key}' entry (found {found})")
     data = fields["data"]
     if not isinstance(data, _PickledArray) or data.array is None:
         raise CIFAR10FormatError(f"{filename}: 'data' is {type(data).__name__}, not a NumPy uint8 array")

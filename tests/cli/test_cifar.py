@@ -68,7 +68,8 @@ def test_the_published_md5_is_checked_before_the_archive_is_opened(tmp_path, ser
     opened = []
     monkeypatch.setattr(cifar, "_unpack", lambda *args: opened.append(args))
     target = tmp_path / "data"
-    with pytest.raises(DownloadError, match=f"{ARCHIVE}: MD5 [0-9a-f]{{32}}, expected {cifar.ARCHIVE_MD5}; the archive was not opened"):
+    refusal = f"{ARCHIVE}: MD5 [0-9a-f]{{32}}, expected {cifar.ARCHIVE_MD5}; the archive was not opened"
+    with pytest.raises(DownloadError, match=refusal):
         download_cifar10(target, serve(mirror), timeout=10, log=_quiet)
     assert opened == [] and list(target.iterdir()) == []
 
@@ -148,11 +149,12 @@ def _one_error_line(capsys):
 
 def test_resnet9_trains_on_cifar10_and_resumes_exactly(tmp_path, capsys):
     write_set(tmp_path / "data" / FOLDER, "python", per_batch=8, test=8)
-    settings = ["--dataset", "cifar10", "--model", "resnet9", "--data-dir", str(tmp_path / "data"), "--batch-size", "20"]
+    data = str(tmp_path / "data")
+    settings = ["--dataset", "cifar10", "--model", "resnet9", "--data-dir", data, "--batch-size", "20"]
     assert main(settings + ["--epochs", "1", "--out", str(tmp_path / "split")]) == 0
     output = capsys.readouterr().out
     assert "resnet9 on CIFAR-10: 40 train / 8 test; adam lr 0.001, batch 20, weight decay 0.001, seed 0" in output
-    assert main(["--resume", "--out", str(tmp_path / "split"), "--epochs", "2", "--data-dir", str(tmp_path / "data")]) == 0
+    assert main(["--resume", "--out", str(tmp_path / "split"), "--epochs", "2", "--data-dir", data]) == 0
     assert "after epoch 1" in capsys.readouterr().out
     assert main(settings + ["--epochs", "2", "--out", str(tmp_path / "whole")]) == 0
     split = _checkpoint_arrays(tmp_path / "split" / "checkpoint.npz")

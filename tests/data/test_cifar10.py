@@ -172,7 +172,8 @@ def test_label_outside_the_ten_classes_is_refused(tmp_path, label):
 def test_data_that_is_not_uint8_rows_of_3072_is_refused(tmp_path, pixels):
     path = tmp_path / "test_batch"
     path.write_bytes(pickle.dumps({b"data": pixels, b"labels": [0, 1]}, protocol=4))
-    with pytest.raises(CIFAR10FormatError, match="test_batch: (the pickle asks for a NumPy dtype 'f8'|'data' is uint8 \\(2, 100\\))"):
+    refusal = r"test_batch: (the pickle asks for a NumPy dtype 'f8'|'data' is uint8 \(2, 100\))"
+    with pytest.raises(CIFAR10FormatError, match=refusal):
         read_cifar10_pickle(path)
 
 
