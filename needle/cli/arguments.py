@@ -114,4 +114,9 @@ def build_parser():
     parser.add_argument("--seed", type=seed_value, help="seed of NumPy's global RNG (default: 0)")
     parser.add_argument("--out", type=Path, help="output folder (default: runs/DATASET-MODEL)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    parser.add_argument(
+        "--distributed", action="store_true",
+        help="data-parallel over the ranks of mpiexec (mpiexec -n 4 needle-train ... --distributed): the batch "
+        "is split across ranks, rank 0 prints and writes",
+    )
     return parser

@@ -24,6 +24,7 @@ from .augment import RandomShifts
 from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
 from .cifar import cifar10_folder, load_cifar10
 from .data import load_mnist, load_spiral, mnist_folder
+from .distributed import Ranks, exit_code, refuse_for_language
 from .epoch import run_epoch
 from .language import train_language
 from .language_settings import is_language_run, refuse_language_options
@@ -46,10 +47,10 @@ def main(argv=None):
         train(args)
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return exit_code(2)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; --resume continues from the last finished epoch", file=sys.stderr)
-        return 130
+        return exit_code(130)
     return 0
 
 
@@ -74,6 +75,7 @@ def train(args):
     if settings["epochs"] < done:
         raise UsageError(f"--epochs {settings['epochs']}: the checkpoint already has {done} epochs")
 
+    ranks = Ranks(getattr(args, "distributed", False))
     np.random.seed(settings["seed"])
     in_features, num_classes = SHAPES[settings["dataset"]]
     image_shape = IMAGE_SHAPES.get(settings["dataset"])
@@ -96,14 +98,16 @@ def train(args):
     print(describe(settings, source, len(train_set), len(test_set)))
     if settings["model"] in SHIFTS:
         train_set = RandomShifts(train_set, input_shape(settings), SHIFTS[settings["model"]])
-    train_loader = ndl.data.DataLoader(train_set, settings["batch_size"], shuffle=True)
-    test_loader = ndl.data.DataLoader(test_set, TEST_BATCH)
+    train_loader = ranks.loader(train_set, settings["batch_size"], shuffle=True)
+    test_loader = ranks.loader(test_set, TEST_BATCH * ranks.size)
+    net = ranks.wrap(model, opt)
     epochs = settings["epochs"]
     for index in range(done, epochs):
         started = time.perf_counter()
         shape = input_shape(settings)
-        train_error, train_loss = run_epoch(train_loader, model, opt, f"epoch {index + 1}/{epochs}", shape)
-        test_error, test_loss = run_epoch(test_loader, model, input_shape=shape)
+        train_result = run_epoch(train_loader, net, opt, f"epoch {index + 1}/{epochs}", shape)
+        train_error, train_loss = ranks.average(train_result)
+        test_error, test_loss = ranks.average(run_epoch(test_loader, net, input_shape=shape))
         scheduler.step()
         for name, value in zip(HISTORY, (train_loss, 1.0 - train_error, test_loss, 1.0 - test_error)):
             history[name].append(value)
@@ -112,15 +116,18 @@ def train(args):
             f"test loss {test_loss:.4f} acc {100 * (1 - test_error):6.2f}%  "
             f"({time.perf_counter() - started:.1f} s)"
         )
-        save_checkpoint(out / CHECKPOINT_NAME, settings, index + 1, history, model, opt)
+        if ranks.is_main:
+            save_checkpoint(out / CHECKPOINT_NAME, settings, index + 1, history, model, opt)
     print(f"checkpoint: {out / CHECKPOINT_NAME}")
     title = f"{settings['model']} on {source}: {len(train_set)} train / {len(test_set)} test"
-    _write_curves(history, out / CURVES_NAME, title)
+    if ranks.is_main:
+        _write_curves(history, out / CURVES_NAME, title)
     return history
 
 
 def _train_language(args, out=None, saved=None):
     """A language model's run (needle.cli.language), with its curves."""
+    refuse_for_language(args)
     history, title, out = train_language(args, out, saved)
     _write_curves(history, out / CURVES_NAME, title)
     return history
