@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from . import modes
 from .autograd import Tensor
 from .device import as_device
 
@@ -40,6 +41,16 @@ def _leaf(function, array, device, dtype, requires_grad):
     if requires_grad and array.dtype.kind not in "fc":
         raise TypeError(f"{function}: only floating-point tensors can require grad, got dtype {array.dtype}")
     return Tensor.make_const(array, requires_grad=bool(requires_grad))
+
+
+def _random_leaf(function, draw, device, dtype, requires_grad):
+    """A leaf over `draw()`; under `ndl.compile` it is a random source, drawn again on each replay."""
+    leaf = _leaf(function, draw(), device, dtype, requires_grad)
+    tracer = modes.current.tracer
+    if tracer is not None:
+        result_dtype = leaf.cached_data.dtype
+        tracer.add_random(leaf, lambda: np.asarray(draw(), dtype=result_dtype))
+    return leaf
 
 
 def _default_dtype(array):
@@ -117,23 +128,27 @@ def randint(low, high=None, size=(), *, dtype="int64", device=None, requires_gra
         raise ValueError(f"randint: the range [{low}, {high}) is empty")
     shape = _shape("randint", (size,))
     as_device("randint", device)
-    return _leaf("randint", np.random.randint(low, high, size=shape, dtype=np.int64), device, dtype, requires_grad)
+    return _random_leaf(
+        "randint", lambda: np.random.randint(low, high, size=shape, dtype=np.int64), device, dtype, requires_grad
+    )
 
 
 def rand(*shape, low=0.0, high=1.0, device=None, dtype="float32", requires_grad=False):
     """Uniform on [low, high): low + (high − low)·U with U one `np.random.rand(*shape)` draw."""
     shape = _shape("rand", shape)
     as_device("rand", device)  # before the draw, so a refused call leaves the RNG as it was
-    draw = np.asarray(np.random.rand(*shape))
-    return _leaf("rand", draw * (high - low) + low, device, dtype, requires_grad)
+    return _random_leaf(
+        "rand", lambda: np.asarray(np.random.rand(*shape)) * (high - low) + low, device, dtype, requires_grad
+    )
 
 
 def randn(*shape, mean=0.0, std=1.0, device=None, dtype="float32", requires_grad=False):
     """Normal: mean + std·Z with Z one `np.random.randn(*shape)` draw."""
     shape = _shape("randn", shape)
     as_device("randn", device)
-    draw = np.asarray(np.random.randn(*shape))
-    return _leaf("randn", draw * std + mean, device, dtype, requires_grad)
+    return _random_leaf(
+        "randn", lambda: np.asarray(np.random.randn(*shape)) * std + mean, device, dtype, requires_grad
+    )
 
 
 def _filled(function, shape, c, device, dtype, requires_grad):
@@ -160,8 +175,7 @@ def randb(*shape, p=0.5, device=None, dtype="bool", requires_grad=False):
     """Bernoulli(p): True (1) where one `np.random.rand(*shape)` draw is ≤ p."""
     shape = _shape("randb", shape)
     as_device("randb", device)
-    draw = np.asarray(np.random.rand(*shape))
-    return _leaf("randb", draw <= p, device, dtype, requires_grad)
+    return _random_leaf("randb", lambda: np.asarray(np.random.rand(*shape)) <= p, device, dtype, requires_grad)
 
 
 def one_hot(n, i, device=None, dtype="float32", requires_grad=False):

@@ -44,6 +44,7 @@ class _Entry:
         self.structure = structure
         self.verified = False
         self.eager_reason = None
+        self.replays = 0
         self.build()
 
     def build(self):
@@ -88,6 +89,16 @@ class Compiled:
         return self._latest.source
 
     @property
+    def replays(self):
+        """How many calls ran generated code (not counting the two traced calls of each signature)."""
+        return sum(entry.replays for entry in self._entries.values())
+
+    @property
+    def eager_reasons(self):
+        """Why signatures run eagerly: [reason], empty when every verified one replays compiled."""
+        return [entry.eager_reason for entry in self._entries.values() if entry.eager_reason is not None]
+
+    @property
     def stats(self):
         """Counts of the latest program's passes (dead, folded, templated, inplace, reused)."""
         if self._latest is None:
@@ -116,6 +127,7 @@ class Compiled:
                 entry.eager_reason = difference
                 warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {difference}", RuntimeWarning, stacklevel=2)
             return result
+        entry.replays += 1
         return self._wrap(entry, entry.replay(*arrays))
 
     # ---- tracing ------------------------------------------------------------------------------

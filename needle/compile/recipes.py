@@ -36,6 +36,9 @@ class _Capture:
     def on_write(self, value):
         pass
 
+    def add_random(self, value, draw):
+        self.leaves.append(value)
+
     def refuse_read(self, value, what):
         pass
 

@@ -1,6 +1,8 @@
 """Normalisation layers: LayerNorm1d (per row), BatchNorm1d (per feature, with running statistics) and
 BatchNorm2d (per channel of NCHW input)."""
-from .. import init
+import numpy as np
+
+from .. import init, modes, ops
 from . import functional as F
 from .module import Module, Parameter
 
@@ -61,9 +63,27 @@ class BatchNorm1d(Module):
         return self._normalize(x)
 
     def _normalize(self, x):
+        tracer = modes.current.tracer
+        if tracer is not None and self.training:
+            # needle.compile: the running statistics are updated by an effect each replay repeats
+            out = F.batch_norm(x, None, None, self.weight, self.bias, True, self.momentum, self.eps)
+            tracer.add_effect(self._update_running_statistics, (x,))
+            return out
         return F.batch_norm(
             x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps
         )
+
+    def _update_running_statistics(self, rows):
+        """running ← (1 − momentum)·running + momentum·observed from the batch `rows` (an array),
+        the update `F.batch_norm` makes in training, with the same NumPy calls."""
+        mean, var = ops.Standardize(0, self.eps).compute_saving(rows)[1][:2]
+        for running, observed in ((self.running_mean, mean), (self.running_var, var)):
+            stats = running.cached_data
+            if type(stats) is not np.ndarray or not stats.flags.writeable:
+                stats = running.cached_data = np.array(stats)
+            stats *= 1.0 - self.momentum
+            stats += self.momentum * observed.reshape(stats.shape)
+            running.bump_version()
 
     def extra_repr(self):
         return f"{self.dim}, eps={self.eps}, momentum={self.momentum}"

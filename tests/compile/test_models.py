@@ -1,0 +1,59 @@
+"""Whole models trained compiled and eagerly from the same weights reach the same parameters."""
+import numpy as np
+import pytest
+
+import needle as ndl
+import needle.nn as nn
+from needle.cli.models import build_model
+
+STEPS = 50
+BATCH = 16
+SHORT = 10  # the last batch of an epoch: a new signature, traced once
+
+
+def _batches(in_features, classes):
+    rng = np.random.default_rng(5)
+    sizes = [BATCH] * (STEPS - 1) + [SHORT]
+    return [
+        (ndl.Tensor(rng.standard_normal((n, in_features)).astype(np.float32), requires_grad=False),
+         ndl.Tensor(rng.integers(0, classes, size=n), requires_grad=False))
+        for n in sizes
+    ]
+
+
+def _train(name, compiled, hidden=24, in_features=12, classes=5):
+    np.random.seed(3)
+    model = build_model(name, in_features, classes, hidden)
+    model.train()
+    params = model.parameters()
+    opt = ndl.optim.SGD(params, lr=0.05, momentum=0.9)
+    loss_fn = nn.SoftmaxLoss()
+    step = ndl.compile(lambda X, y: loss_fn(model(X), y), wrt=params) if compiled else None
+    losses = []
+    for X, y in _batches(in_features, classes):
+        opt.reset_grad()
+        if compiled:
+            loss, grads = step(X, y)
+            for p, g in zip(params, grads):
+                p.grad = g
+        else:
+            loss = loss_fn(model(X), y)
+            loss.backward(create_graph=False)
+        opt.step()
+        losses.append(float(loss.numpy()))
+    buffers = [b.numpy().copy() for b in model.buffers()] if hasattr(model, "buffers") else []
+    return [p.numpy().copy() for p in params], buffers, losses, step
+
+
+@pytest.mark.parametrize("name", ["mlp", "resnet"])
+def test_compiled_training_reaches_the_eager_parameters(name):
+    eager_params, eager_buffers, eager_losses, _ = _train(name, compiled=False)
+    params, buffers, losses, step = _train(name, compiled=True)
+    assert step.retraces == 2  # batches of 16, then the short last batch
+    np.testing.assert_array_equal(losses, eager_losses)
+    for got, want in zip(params, eager_params):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(buffers, eager_buffers):  # BatchNorm's running statistics
+        np.testing.assert_array_equal(got, want)
+    assert step.eager_reasons == []
+    assert step.replays == STEPS - 3  # all but the two traced calls and the short batch
