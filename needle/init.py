@@ -45,11 +45,12 @@ def _leaf(function, array, device, dtype, requires_grad):
 
 def _random_leaf(function, draw, device, dtype, requires_grad):
     """A leaf over `draw()`; under `ndl.compile` it is a random source, drawn again on each replay."""
-    leaf = _leaf(function, draw(), device, dtype, requires_grad)
     tracer = modes.current.tracer
+    state = None if tracer is None else np.random.get_state()  # where the draw starts, for compile's checks
+    leaf = _leaf(function, draw(), device, dtype, requires_grad)
     if tracer is not None:
         result_dtype = leaf.cached_data.dtype
-        tracer.add_random(leaf, lambda: np.asarray(draw(), dtype=result_dtype))
+        tracer.add_random(leaf, lambda: np.asarray(draw(), dtype=result_dtype), state)
     return leaf
 
 

@@ -58,6 +58,8 @@ class _Entry:
         for slot in slots:
             record = self.tracer.records[slot]
             record.kind, record.args, record.live = "derived", tuple(record.source.slots), True
+            for drawn in record.source.absorbed:  # drawn by the recipe itself on replay
+                self.tracer.records[drawn].kind = "absorbed"
         self.build()
 
 
@@ -261,8 +263,36 @@ def _recipe_fits(a, b, first, second):
     recipe = a.source
     if not isinstance(recipe, Recipe) or not isinstance(b.source, Recipe):
         return False
-    return (recipe.fit([first.records[s].data for s in recipe.slots], a.data)
-            and recipe.gives([second.records[s].data for s in recipe.slots], b.data))
+    slot = first.records.index(a)
+    draws = _unused_draws_before(first, slot)
+    first_state = first.rng_states.get(draws[0]) if draws else None
+    second_state = second.rng_states.get(draws[0]) if draws else None
+    if not recipe.fit([first.records[s].data for s in recipe.slots], a.data, first_state):
+        return False
+    if recipe.draws:  # the recipe draws itself: it stands for the trace's last unused draws
+        if len(draws) < recipe.draws:
+            return False
+        draws = draws[-recipe.draws:]
+        first_state, second_state = first.rng_states.get(draws[0]), second.rng_states.get(draws[0])
+        if first_state is None or not recipe.fit([first.records[s].data for s in recipe.slots], a.data, first_state):
+            return False
+        recipe.absorbed = draws
+    return recipe.gives([second.records[s].data for s in recipe.slots], b.data, second_state)
+
+
+def _unused_draws_before(tracer, slot):
+    """The random slots just before `slot` that no record reads (their data was used in NumPy)."""
+    used = {a for r in tracer.records for a in r.args}
+    draws = []
+    for s in range(slot - 1, -1, -1):
+        record = tracer.records[s]
+        if record.kind == "random":
+            if s in used:
+                break
+            draws.insert(0, s)
+        elif record.kind == "op":
+            break
+    return draws
 
 
 def _shape(data):

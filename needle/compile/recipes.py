@@ -26,6 +26,7 @@ class _Capture:
 
     def __init__(self):
         self.leaves = []
+        self.draws = 0
 
     def record(self, value, op, inputs):
         pass
@@ -36,8 +37,9 @@ class _Capture:
     def on_write(self, value):
         pass
 
-    def add_random(self, value, draw):
+    def add_random(self, value, draw, state=None):
         self.leaves.append(value)
+        self.draws += 1
 
     def refuse_read(self, value, what):
         pass
@@ -47,8 +49,10 @@ class Recipe:
     """`op.<method>(*args)`, args rebuilt from slots: calling it with the slots' arrays gives the constant."""
 
     def __init__(self, op, method, specs, slots):
-        self.op = op
+        self.op = op  # an op, or None for a plain function `method`
         self.method = method
+        self.draws = 0  # random draws a call makes
+        self.absorbed = ()  # the trace's random slots this recipe's own draws replace
         self.specs = specs  # per argument: ("plain", x) | ("value", spec) | ("tuple", [specs])
         self.slots = slots  # the slots whose arrays a call takes, in order
         self.index = None  # which leaf of the method's call is the constant
@@ -57,14 +61,17 @@ class Recipe:
         data = dict(zip(self.slots, arrays))
         args = [_rebuilt(spec, data) for spec in self.specs]
         capture = _Capture()
+        function = self.method if self.op is None else getattr(self.op, self.method)
         with modes.no_grad(), modes.tracing(capture):
-            getattr(self.op, self.method)(*args)
+            function(*args)
+        self.draws = capture.draws
         return [leaf.cached_data for leaf in capture.leaves]
 
-    def fit(self, arrays, constant):
-        """Set `index` to the first leaf equal to `constant` (True), or False when none is."""
+    def fit(self, arrays, constant, rng_state=None):
+        """Set `index` to the first leaf equal to `constant` (True), or False when none is.
+        `rng_state`: NumPy's RNG state the trace's draws started from (the RNG is restored after)."""
         try:
-            leaves = self.leaves(*arrays)
+            leaves = self.leaves_from(rng_state, arrays)
         except Exception:  # a rule that needs more than the stand-ins give (saved data): no recipe
             return False
         for k, leaf in enumerate(leaves):
@@ -73,17 +80,28 @@ class Recipe:
                 return True
         return False
 
-    def gives(self, arrays, constant):
+    def gives(self, arrays, constant, rng_state=None):
         try:
-            leaves = self.leaves(*arrays)
+            leaves = self.leaves_from(rng_state, arrays)
         except Exception:
             return False
         return self.index is not None and self.index < len(leaves) and _equal(leaves[self.index], constant)
+
+    def leaves_from(self, rng_state, arrays):
+        saved = np.random.get_state()
+        try:
+            if rng_state is not None:
+                np.random.set_state(rng_state)
+            return self.leaves(*arrays)
+        finally:
+            np.random.set_state(saved)
 
     def __call__(self, *arrays):
         return self.leaves(*arrays)[self.index]
 
     def __repr__(self):
+        if self.op is None:
+            return f"{self.method.__module__}.{self.method.__name__}"
         return f"{type(self.op).__name__}.{self.method}"
 
 
@@ -108,7 +126,11 @@ def _rebuilt(spec, data):
 
 
 def find_recipe(tracer, frame):
-    """The recipe for a leaf made under `frame` inside an op's method over live values, else None."""
+    """The recipe for a leaf made under `frame` inside an op's method over live values, or directly
+    by a library function of live values (dropout's scaled mask), else None."""
+    function = _library_function(frame)
+    if function is not None:
+        return _recipe_of(tracer, None, function.__code__, frame.f_locals, function)
     for _ in range(_MAX_DEPTH):
         if frame is None:
             return None
@@ -121,8 +143,19 @@ def find_recipe(tracer, frame):
     return None
 
 
-def _recipe_of(tracer, op, code, local):
-    names = code.co_varnames[1:code.co_argcount]
+def _library_function(frame):
+    """The needle function (not a method) running `frame`, when it takes a fixed list of arguments."""
+    if frame is None or not frame.f_globals.get("__name__", "").startswith("needle."):
+        return None
+    code = frame.f_code
+    function = frame.f_globals.get(code.co_name)
+    if getattr(function, "__code__", None) is not code or code.co_flags & (_VARARGS | 0x08):
+        return None
+    return function
+
+
+def _recipe_of(tracer, op, code, local, function=None):
+    names = code.co_varnames[(op is not None):code.co_argcount]
     if any(name not in local for name in names):
         return None
     slots = []
@@ -148,7 +181,7 @@ def _recipe_of(tracer, op, code, local):
         return None
     if not live[0]:
         return None
-    return Recipe(op, code.co_name, specs, slots)
+    return Recipe(op, code.co_name if function is None else function, specs, slots)
 
 
 class _NoRecipe(Exception):

@@ -53,6 +53,7 @@ class Tracer:
         self.effects = []  # (function, arg slots): in-place updates a replay repeats (BatchNorm)
         self.folded = 0  # ops over constants only, computed once at trace time
         self.applying_effect = False
+        self.rng_states = {}  # random slot -> np.random state before its draw
 
     # ---- slots ------------------------------------------------------------------------------
 
@@ -101,9 +102,11 @@ class Tracer:
         if recipe is not None:
             self._add(value, Record("const", value.cached_data, live=False, source=recipe))
 
-    def add_random(self, value, draw):
-        """A random factory's leaf: `draw()` makes its data again on each replay."""
-        self._add(value, Record("random", value.cached_data, source=draw))
+    def add_random(self, value, draw, state=None):
+        """A random factory's leaf: `draw()` makes its data again on each replay; `state`: NumPy's
+        RNG state before the draw."""
+        slot = self._add(value, Record("random", value.cached_data, source=draw))
+        self.rng_states[slot] = state
 
     def on_write(self, value):
         """An in-place write during the call: a state set to a live value is replayed; others refuse."""
