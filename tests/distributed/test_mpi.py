@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from tests.processes import ROOT
@@ -58,3 +59,29 @@ def test_a_killed_rank_ends_the_job_instead_of_leaving_the_others_waiting():
     assert done.returncode != 0
     assert "rank 0 left the barrier" not in done.stdout
     assert seconds < 30
+
+
+def test_needle_train_resumes_under_mpiexec_with_another_rank_count_and_only_rank_0_writes(tmp_path, capsys):
+    from needle.cli.checkpoint import read_checkpoint
+    from needle.cli.train import main
+
+    common = ["--dataset", "spiral", "--model", "mlp", "--hidden", "16"]
+    assert main(common + ["--epochs", "2", "--out", str(tmp_path / "one")]) == 0
+    assert main(common + ["--epochs", "1", "--out", str(tmp_path / "two")]) == 0
+    capsys.readouterr()
+    done, _ = mpirun(
+        2, "-m", "needle.cli.train", "--resume", "--epochs", "2", "--out", str(tmp_path / "two"), "--distributed",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("epoch   2/2") == 1 and done.stdout.count("resuming") == 1  # rank 0 alone prints
+    assert sorted(p.name for p in (tmp_path / "two").iterdir() if p.suffix == ".npz") == ["checkpoint.npz"]
+    resumed = read_checkpoint(tmp_path / "two" / "checkpoint.npz")
+    uninterrupted = read_checkpoint(tmp_path / "one" / "checkpoint.npz")
+    assert resumed["epoch"] == 2
+    # 2 ranks with batch 16 each step as 1 process with batch 32: the same history to rounding.
+    for name, values in uninterrupted["history"].items():
+        np.testing.assert_allclose(resumed["history"][name], values, rtol=1e-4, err_msg=name)
+    # And back to one process: a checkpoint of rank 0 resumes without mpiexec.
+    assert main(["--resume", "--epochs", "3", "--out", str(tmp_path / "two")]) == 0
+    assert read_checkpoint(tmp_path / "two" / "checkpoint.npz")["epoch"] == 3
