@@ -24,12 +24,16 @@ def _buckets(tensors, cap_bytes):
     return done + [bucket for bucket in open_buckets.values() if bucket]
 
 
-def _pack(arrays, dtype):
-    """One flat contiguous array holding `arrays` one after another."""
+def _pack(arrays, dtype, scale=None):
+    """One flat contiguous array holding `arrays` (times `scale`, when given) one after another."""
     flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
     start = 0
     for a in arrays:
-        flat[start:start + a.size] = a.reshape(-1)
+        part = flat[start:start + a.size].reshape(a.shape)
+        if scale is None:
+            np.copyto(part, a)
+        else:  # the mean's division rides on the copy: one pass over the gradients, not two
+            np.multiply(a, scale, out=part, casting="unsafe")
         start += a.size
     return flat
 
@@ -42,10 +46,10 @@ class DistributedDataParallel(Module):
         model.average_gradients(); opt.step()                # or model.attach(opt) once
 
     When wrapped, rank 0's parameters and buffers are broadcast to every rank. `average_gradients()`
-    packs every gradient into flat contiguous buckets of at most `bucket_cap_mb` megabytes (per
-    dtype, in parameter order), sums each bucket over the ranks in one Allreduce, divides by the world
-    size and hands each parameter a view of the result: a few large calls, not one per tensor.
-    With equal shards, R ranks with batch B/R then step exactly as one process with batch B.
+    packs every gradient divided by the world size into flat contiguous buckets of at most
+    `bucket_cap_mb` megabytes (per dtype, in parameter order), sums each bucket over the ranks in one
+    Allreduce and hands each parameter a view of the result: a few large calls, not one per tensor.
+    With equal shards, R ranks with batch B/R then step as one process with batch B, up to rounding.
 
     BatchNorm: each rank normalises with the statistics of its own shard (as PyTorch's DDP), so
     results depend on the per-rank batch; with `broadcast_buffers` (the default) rank 0's buffers
@@ -116,8 +120,7 @@ class DistributedDataParallel(Module):
                 np.zeros(p.shape, dtype) if p.grad is None else np.asarray(p.grad.cached_data, dtype=dtype)
                 for p in bucket
             ]
-            flat = world.flat_all_reduce_sum(_pack(grads, dtype))
-            flat /= size
+            flat = world.flat_all_reduce_sum(_pack(grads, dtype, scale=dtype.type(1.0 / size)))
             start = 0
             for p in bucket:
                 count = int(np.prod(p.shape))
