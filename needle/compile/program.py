@@ -55,6 +55,7 @@ class Program:
             if s in kept and r.kind in ("op", "random", "derived")
         ]
         self.stats["templated"] = sum(1 for step in self.steps if step.template is not None)
+        self.stats["recipes"] = sum(1 for step in self.steps if step.record.kind == "derived")
         self._plan_buffers()
 
     def _roots(self):

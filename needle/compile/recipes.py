@@ -87,6 +87,20 @@ class Recipe:
             return False
         return self.index is not None and self.index < len(leaves) and _equal(leaves[self.index], constant)
 
+    def depends_on_values(self, arrays, constant):
+        """Whether the constant changes when the floating arrays are redrawn (a mask, a sign), not
+        only with their shapes (ones of a shape, an identity): checked on one standard normal draw."""
+        rng = np.random.default_rng(0)
+        redrawn = [
+            rng.standard_normal(np.shape(a)).astype(a.dtype) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+            for a in arrays
+        ]
+        try:
+            leaves = self.leaves_from(None, redrawn)
+        except Exception:  # the rule refuses other values: treat the constant as value-dependent
+            return True
+        return not (self.index < len(leaves) and _equal(leaves[self.index], constant))
+
     def leaves_from(self, rng_state, arrays):
         saved = np.random.get_state()
         try:

@@ -100,7 +100,8 @@ class Tracer:
             return
         recipe = find_recipe(self, sys._getframe(2))  # made inside an op's rule: how to make it again
         if recipe is not None:
-            self._add(value, Record("const", value.cached_data, live=False, source=recipe))
+            # live: it depends on traced data, so ops over it are recorded, not folded
+            self._add(value, Record("const", value.cached_data, live=True, source=recipe))
 
     def add_random(self, value, draw, state=None):
         """A random factory's leaf: `draw()` makes its data again on each replay; `state`: NumPy's
