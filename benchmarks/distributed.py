@@ -119,13 +119,15 @@ def launch(ranks, epochs, timeout=900):
     if mpiexec is None:
         raise RuntimeError("benchmarks.distributed: mpiexec is not on PATH; pip install 'needle[distributed]'")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **ONE_THREAD)
+    command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "benchmarks.distributed", "--worker"]
     done = subprocess.run(
-        [mpiexec, "-n", str(ranks), sys.executable, "-m", "benchmarks.distributed", "--worker", "--epochs", str(epochs)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        command + ["--epochs", str(epochs)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
-        raise RuntimeError(f"benchmarks.distributed: {ranks} rank(s) failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"benchmarks.distributed: {ranks} rank(s) failed ({done.returncode}):\n{done.stderr[-2000:]}"
+        )
     return json.loads(lines[-1][len("RESULT "):])
 
 

@@ -12,7 +12,7 @@
 mpi4py is imported only under an MPI launcher (the `distributed` extra). `DataParallel` is
 `needle.nn.parallel.DistributedDataParallel`.
 """
-from . import functional, world
+from . import functional, world  # noqa: F401 (ndl.distributed.world holds the state)
 from .world import abort, all_gather, all_reduce, barrier, broadcast, init, is_initialized, launched, rank, world_size
 
 __all__ = [

@@ -4,7 +4,6 @@ import numpy as np
 from .. import ops
 from ..distributed import functional as dist_fn
 from ..distributed import world
-from .module import Module
 from .normalization import BatchNorm1d
 
 __all__ = ["SyncBatchNorm"]

@@ -17,7 +17,9 @@ from tests.processes import ROOT
 
 MPIEXEC = shutil.which("mpiexec")
 pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed (the distributed extra)"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed (the distributed extra)"
+    ),
     pytest.mark.skipif(MPIEXEC is None, reason="mpiexec is not on PATH (the distributed extra brings MPICH's)"),
 ]
 
