@@ -278,7 +278,10 @@ def _recipe_fits(a, b, first, second):
         if first_state is None or not recipe.fit([first.records[s].data for s in recipe.slots], a.data, first_state):
             return False
         recipe.absorbed = draws
-    return recipe.gives([second.records[s].data for s in recipe.slots], b.data, second_state)
+    if not recipe.gives([second.records[s].data for s in recipe.slots], b.data, second_state):
+        return False
+    recipe.check_fast((_arrays(first, recipe), a.data), (_arrays(second, recipe), b.data))
+    return True
 
 
 def _arrays(tracer, recipe):

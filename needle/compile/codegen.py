@@ -98,6 +98,11 @@ def _line(step, names, records):
         names.names[step.slot] = target
         return f"{target} = {draw}()  # random draw {_described(record.data)}"
     args = [names.of(a) for a in record.args]
+    if record.kind == "derived" and record.source.fast is not None:
+        function, positions, extra = record.source.fast
+        call = ", ".join([args[p] for p in positions] + [repr(x) for x in extra])
+        names.names[step.slot] = target
+        return f"{target} = {function}({call})  # the constant {record.source!r} makes: {_described(record.data)}"
     if record.kind == "derived":
         recipe = names.global_name("recipe", record.source)
         names.names[step.slot] = target

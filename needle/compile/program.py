@@ -55,7 +55,12 @@ class Program:
             if s in kept and r.kind in ("op", "random", "derived")
         ]
         self.stats["templated"] = sum(1 for step in self.steps if step.template is not None)
-        self.stats["recipes"] = sum(1 for step in self.steps if step.record.kind == "derived")
+        self.stats["recipes"] = sum(
+            1 for step in self.steps if step.record.kind == "derived" and step.record.source.fast is None
+        )
+        self.stats["fast_recipes"] = sum(
+            1 for step in self.steps if step.record.kind == "derived" and step.record.source.fast is not None
+        )
         self._plan_buffers()
 
     def _roots(self):

@@ -15,7 +15,15 @@ import numpy as np
 from .. import modes
 from ..autograd import Op, Tensor, Value
 
-__all__ = ["Recipe", "find_recipe"]
+__all__ = ["Recipe", "find_recipe", "FAST_RECIPES"]
+
+# Rule constants written out as the NumPy call the rule makes, keyed by (op class name, method):
+# (function, argument positions among the recipe's arrays, extra arguments). The fast form is used
+# only where it gives the rule's constant on both traces (checked like the recipe itself).
+FAST_RECIPES = {
+    ("ReLU", "_mask"): ("np.greater", (1,), (0,)),
+    ("Abs", "_sign"): ("np.sign", (1,), ()),
+}
 
 _MAX_DEPTH = 8
 _VARARGS = 0x04
@@ -53,6 +61,7 @@ class Recipe:
         self.method = method
         self.draws = 0  # random draws a call makes
         self.absorbed = ()  # the trace's random slots this recipe's own draws replace
+        self.fast = None  # a FAST_RECIPES entry, once checked
         self.specs = specs  # per argument: ("plain", x) | ("value", spec) | ("tuple", [specs])
         self.slots = slots  # the slots whose arrays a call takes, in order
         self.index = None  # which leaf of the method's call is the constant
@@ -109,6 +118,18 @@ class Recipe:
             return self.leaves(*arrays)
         finally:
             np.random.set_state(saved)
+
+    def check_fast(self, *cases):
+        """Use the fast form when there is one and it gives each (arrays, constant) of `cases`."""
+        entry = FAST_RECIPES.get((type(self.op).__name__, self.method)) if self.op is not None else None
+        if entry is None:
+            return
+        name, positions, extra = entry
+        function = getattr(np, name.split(".", 1)[1])
+        for arrays, constant in cases:
+            if max(positions) >= len(arrays) or not _equal(function(*[arrays[p] for p in positions], *extra), constant):
+                return
+        self.fast = entry
 
     def __call__(self, *arrays):
         return self.leaves(*arrays)[self.index]

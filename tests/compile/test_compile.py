@@ -166,14 +166,25 @@ def test_replay_makes_no_tensor(rng):
 
 
 def test_rule_constants_are_made_again_by_their_rule(rng):
-    """ReLU's mask is `x > 0` computed by its rule with NumPy: each replay calls that rule again."""
+    """ReLU's mask is `x > 0` computed by its rule with NumPy: each replay makes it again, by the
+    written-out call (checked against the rule on both traces)."""
     W = tensor(rng, 5, 3, requires_grad=True)
     step = ndl.compile(lambda x: ndl.relu(x @ W).sum(), wrt=[W])
     replayed(step, tensor(rng, 4, 5))
-    assert step.stats["recipes"] == 1 and "ReLU._mask" in step.source
+    assert step.stats["fast_recipes"] == 1 and "np.greater(" in step.source and "ReLU._mask" in step.source
     x = tensor(rng, 4, 5)
     _, (g,) = step(x)
     np.testing.assert_array_equal(g.numpy(), x.numpy().T @ (x.numpy() @ W.numpy() > 0).astype(np.float32))
+
+
+def test_a_rule_without_a_written_out_form_is_called_on_replay(rng):
+    """Max's extremes come from its rule (no fast form): the replay calls the rule itself."""
+    step = ndl.compile(ndl.func.grad(lambda x: ndl.max(x, axes=1).sum()))
+    for _ in range(4):
+        x = tensor(rng, 3, 4)
+        expected = (x.numpy() == x.numpy().max(axis=1, keepdims=True)).astype(np.float32)
+        np.testing.assert_array_equal(step(x).numpy(), expected)
+    assert step.stats["recipes"] == 1 and step.replays == 2
 
 
 def test_parameters_are_read_afresh_on_each_call(rng):
