@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv, distributed, gp, lstm, mlp, overhead, resnet, resnet9, transformer
+from . import compiled, conv, distributed, gp, lstm, mlp, overhead, resnet, resnet9, transformer
 from .common import (
     built_then_timed,
     in_fresh_process,
@@ -181,6 +181,8 @@ WORKLOADS = {
                     transformer_step, False),
     "gp": ("10. Gaussian-process log-likelihood gradient in 3 kernel hyper-parameters, n = 500, float64",
            gp_gradient, False),
+    "compiled": ("12. ndl.compile: workloads 1 and 2 compiled against hand-written NumPy; trace+codegen time",
+                 compiled.run_workload, False),
     "distributed": ("11. MLP 784-1024-1024-10 epoch at global batch 256 on 1 and 2 MPI ranks, one BLAS thread each; "
                     "Allreduce of 431,946 floats", distributed.run_workload, False),
 }
