@@ -115,6 +115,11 @@ def build_parser():
     parser.add_argument("--out", type=Path, help="output folder (default: runs/DATASET-MODEL)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     parser.add_argument(
+        "--compile", action="store_true",
+        help="run each training step as one ndl.compile'd NumPy program and print the speed-up measured "
+        "against eager steps (classifiers only, not with --distributed)",
+    )
+    parser.add_argument(
         "--distributed", action="store_true",
         help="data-parallel over the ranks of mpiexec (mpiexec -n 4 needle-train ... --distributed): the batch "
         "is split across ranks, rank 0 prints and writes",

@@ -10,12 +10,13 @@ import needle.nn as nn
 __all__ = ["run_epoch"]
 
 
-def run_epoch(dataloader, model, opt=None, description=None, input_shape=None):
+def run_epoch(dataloader, model, opt=None, description=None, input_shape=None, compiled=None):
     """One pass over `dataloader`, training when `opt` is given; returns (error rate, mean loss).
 
     Images are flattened to (B, features), or reshaped to (B, *input_shape) when it is given (the
     (C, H, W) of a convolutional model); the loss is the mean over samples, not over batches.
     A training pass with a `description` shows a progress bar of that name on a terminal.
+    `compiled`: a `CompiledTraining` that runs the training steps (needle-train --compile).
     """
     training = opt is not None
     model.train() if training else model.eval()
@@ -28,9 +29,12 @@ def run_epoch(dataloader, model, opt=None, description=None, input_shape=None):
     with contextlib.nullcontext() if training else ndl.no_grad():
         for X, y in batches:
             X = X.reshape((X.shape[0],) + (tuple(input_shape) if input_shape else (-1,)))
-            logits = model(X)
-            loss = loss_fn(logits, y)
-            if training:
+            if training and compiled is not None:
+                loss, logits = compiled.step(X, y, opt)
+            else:
+                logits = model(X)
+                loss = loss_fn(logits, y)
+            if training and compiled is None:
                 opt.reset_grad()
                 loss.backward(create_graph=False)
                 opt.step()

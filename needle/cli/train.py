@@ -25,6 +25,7 @@ from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoi
 from .cifar import cifar10_folder, load_cifar10
 from .data import load_mnist, load_spiral, mnist_folder
 from .distributed import Ranks, exit_code, refuse_for_language
+from .compiled import CompiledTraining
 from .epoch import run_epoch
 from .language import train_language
 from .language_settings import is_language_run, refuse_language_options
@@ -57,6 +58,8 @@ def main(argv=None):
 def train(args):
     """Run the CLI: resolve settings, build the model, load data, train to --epochs, checkpoint and
     plot each epoch; returns the history {name: [one value per epoch]}."""
+    if getattr(args, "compile", False) and (is_language_run(args) or getattr(args, "distributed", False)):
+        raise UsageError("--compile: trains the classifiers (spiral, mnist, cifar10) on one process only")
     if is_language_run(args):
         return _train_language(args)
     out = args.out
@@ -101,11 +104,12 @@ def train(args):
     train_loader = ranks.loader(train_set, settings["batch_size"], shuffle=True)
     test_loader = ranks.loader(test_set, TEST_BATCH * ranks.size)
     net = ranks.wrap(model, opt)
+    compiled = CompiledTraining(net) if getattr(args, "compile", False) else None
     epochs = settings["epochs"]
     for index in range(done, epochs):
         started = time.perf_counter()
         shape = input_shape(settings)
-        train_result = run_epoch(train_loader, net, opt, f"epoch {index + 1}/{epochs}", shape)
+        train_result = run_epoch(train_loader, net, opt, f"epoch {index + 1}/{epochs}", shape, compiled=compiled)
         train_error, train_loss = ranks.average(train_result)
         test_error, test_loss = ranks.average(run_epoch(test_loader, net, input_shape=shape))
         scheduler.step()
@@ -118,6 +122,8 @@ def train(args):
         )
         if ranks.is_main:
             save_checkpoint(out / CHECKPOINT_NAME, settings, index + 1, history, model, opt)
+    if compiled is not None:
+        print(compiled.summary())
     print(f"checkpoint: {out / CHECKPOINT_NAME}")
     title = f"{settings['model']} on {source}: {len(train_set)} train / {len(test_set)} test"
     if ranks.is_main:
