@@ -8,13 +8,12 @@ constant 1/(KH·KW) kernel.
 import operator
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import SavingOp, Tensor, as_tensor
 from .conv import Conv
 from .indexing import getitem, pad, scatter_add
 from .reduction import mean
-from .shape import reshape
+from .shape import permute, reshape
 
 __all__ = ["MaxPool", "max_pool2d", "avg_pool2d"]
 
@@ -84,28 +83,38 @@ class MaxPool(SavingOp):
     def compute_saving(self, a):
         out_h, out_w = _output_size("max_pool2d", a.shape, self.kernel, self.stride, self.padding)
         (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        n, c, h, w = a.shape
         if a.dtype.kind not in "fiu":
             raise TypeError(f"max_pool2d: expected a float or integer input, got dtype {a.dtype}")
         padded = a
         if ph or pw:
             lowest = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
-            padded = np.full((n, c, h + 2 * ph, w + 2 * pw), lowest, dtype=a.dtype)
-            padded[:, :, ph:ph + h, pw:pw + w] = a
-        strides = padded.strides
-        windows = as_strided(
-            padded, (n, c, out_h, out_w, kh, kw),
-            strides[:2] + (strides[2] * sh, strides[3] * sw) + strides[2:], writeable=False,
-        )
-        out = np.array(windows[..., 0, 0])
-        for t in range(1, kh * kw):  # one pass per window position (KH·KW of them), over the whole output
-            np.maximum(out, windows[..., t // kw, t % kw], out=out)  # NaN propagates, as in PyTorch
-        # The first position holding the maximum (PyTorch's tie rule): positions from the last to the
-        # first, each overwriting where it holds the maximum; a NaN maximum is found as a NaN.
-        matches = _equal_or_both_nan if a.dtype.kind == "f" and np.isnan(out).any() else np.equal
-        position = np.zeros(out.shape, dtype=np.intp)
-        for t in range(kh * kw - 1, -1, -1):
-            position = np.where(matches(windows[..., t // kw, t % kw], out), t, position)
+            padded = _empty_in_layout_of(a, a.shape[:2] + (a.shape[2] + 2 * ph, a.shape[3] + 2 * pw), a.dtype)
+            padded.fill(lowest)
+            padded[:, :, ph:ph + a.shape[2], pw:pw + a.shape[3]] = a
+
+        def window_entry(t):  # the entry at window position t of every window: a strided view
+            u, v = divmod(t, kw)
+            return padded[:, :, u:u + sh * (out_h - 1) + 1:sh, v:v + sw * (out_w - 1) + 1:sw]
+
+        # One pass per window position (KH·KW of them) over the output, which keeps the input's memory
+        # layout (a conv's NHWC memory seen as NCHW stays so, and so do the adjoints built from it).
+        out = np.array(window_entry(0), order="K")
+        index_type = np.dtype(np.uint8 if kh * kw <= 256 else np.intp)
+        position, candidate = np.zeros_like(out, dtype=index_type), np.empty_like(out, dtype=index_type)
+        larger = np.empty_like(out, dtype=bool)
+        for t in range(1, kh * kw):
+            entry = window_entry(t)
+            np.greater(entry, out, out=larger)  # strictly: a tie keeps the first maximum (PyTorch's rule)
+            # position = the last t at which the running maximum grew: max over t of t·[grew at t]
+            # (integer products, many times faster than a masked copy).
+            np.multiply(larger.view(np.uint8), index_type.type(t), out=candidate)
+            np.maximum(position, candidate, out=position)
+            np.maximum(out, entry, out=out)  # NaN propagates, as in PyTorch
+        if a.dtype.kind == "f" and np.isnan(out).any():
+            # A NaN maximum: the first NaN of the window (comparisons with NaN are false above).
+            position[...] = 0
+            for t in range(kh * kw - 1, -1, -1):
+                np.copyto(position, t, where=_equal_or_both_nan(window_entry(t), out))
         return out, position
 
     def _flat_index(self, position, shape):
@@ -113,6 +122,7 @@ class MaxPool(SavingOp):
         (_, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
         n, c, h, w = shape
         out_h, out_w = position.shape[2:]
+        position = position.astype(np.intp)
         rows = np.clip(np.arange(out_h)[:, None] * sh + position // kw - ph, 0, h - 1)
         cols = np.clip(np.arange(out_w) * sw + position % kw - pw, 0, w - 1)
         return np.arange(n * c).reshape(n, c, 1, 1) * (h * w) + rows * w + cols
@@ -120,7 +130,7 @@ class MaxPool(SavingOp):
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape
         if self._tiles():
-            return _spread_to_maxima(out_grad, node.saved, self.kernel, shape)
+            return _spread_to_maxima(out_grad, node.saved, self.kernel, shape, node.inputs[0].cached_data)
         flat = self._flat_index(node.saved, shape)
         return reshape(scatter_add(out_grad, (flat,), (int(np.prod(shape)),)), shape)
 
@@ -133,20 +143,42 @@ def _equal_or_both_nan(value, maximum):
     return (value == maximum) | (np.isnan(value) & np.isnan(maximum))
 
 
-def _spread_to_maxima(out_grad, position, kernel, shape):
+def _spread_to_maxima(out_grad, position, kernel, shape, like):
     """The adjoint of tiling windows: each ȳ entry times a constant 0/1 mask of its tile's first maximum
     (one broadcasting product), with zeros for the rows and columns past the last tile. Every step is a
-    needle op linear in ȳ (reshape, product with a constant, pad)."""
+    needle op linear in ȳ (reshape, product with a constant, pad). The mask takes the memory layout of
+    the input `like`, so the adjoint does too (an elementwise product of two layouts is slow in NumPy)."""
     (kh, kw), (n, c, h, w) = kernel, shape
     out_h, out_w = position.shape[2:]
-    mask = np.zeros((n, c, out_h, kh, out_w, kw), dtype=out_grad.dtype)
+    mask = _empty_in_layout_of(like, (n, c, out_h, kh, out_w, kw), out_grad.dtype)
     for t in range(kh * kw):
-        mask[:, :, :, t // kw, :, t % kw] = position == t
-    spread = reshape(reshape(out_grad, (n, c, out_h, 1, out_w, 1)) * Tensor.make_const(mask),
+        np.equal(position, t, out=mask[:, :, :, t // kw, :, t % kw])
+    if _channels_last(like) and not _channels_last(out_grad.cached_data):
+        # ȳ in the input's layout first (one copy of the small ȳ; a product of two layouts is ~10x slower):
+        # a permute to NHWC and a reshape that merges axes copies it into NHWC memory, then back to NCHW.
+        rows = reshape(permute(out_grad, (0, 2, 3, 1)), (n * out_h * out_w, c))
+        out_grad = permute(reshape(rows, (n, out_h, out_w, c)), (0, 3, 1, 2))
+    spread = reshape(Tensor.make_const(mask) * reshape(out_grad, (n, c, out_h, 1, out_w, 1)),
                      (n, c, out_h * kh, out_w * kw))
     if spread.shape != tuple(shape):
         spread = pad(spread, ((0, 0), (0, 0), (0, h - out_h * kh), (0, w - out_w * kw)))
     return spread
+
+
+def _channels_last(a):
+    """Whether NCHW-indexed `a` lies in memory as NHWC (a conv's output, seen as NCHW)."""
+    n, c, h, w = a.shape
+    return c > 1 and a.strides[1] == a.itemsize and a.strides[3] == c * a.itemsize
+
+
+def _empty_in_layout_of(like, shape, dtype):
+    """An uninitialised NCHW-indexed array of `shape` ((N, C, H, W) or (N, C, H', KH, W', KW)) whose memory
+    is channels-last when `like` (N, C, H, W) is, else C-ordered."""
+    if not _channels_last(like):
+        return np.empty(shape, dtype=dtype)
+    order = (0,) + tuple(range(2, len(shape))) + (1,)  # N, the spatial axes, C
+    memory = np.empty(tuple(shape[i] for i in order), dtype=dtype)
+    return memory.transpose(np.argsort(order))
 
 
 def max_pool2d(a, kernel_size, stride=None, padding=0):
