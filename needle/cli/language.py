@@ -71,6 +71,10 @@ def run_language_epoch(batches, model, seq_len, opt=None, clip=None, description
 
 def load_text(settings, data_dir=None):
     """(train ids, test ids, vocabulary list, description) of the run's dataset."""
+    if settings["dataset"] == "pydoc" and data_dir is not None:
+        raise UsageError("--data-dir applies to --dataset ptb; pydoc is Python's own language reference")
+    if settings["dataset"] == "ptb" and data_dir is None:
+        raise UsageError("--dataset ptb needs --data-dir DIR, a folder holding train.txt and test.txt")
     if settings["dataset"] == "pydoc":
         corpus = ndl.data.pydoc_corpus()
         return corpus.train, corpus.test, corpus.dictionary.idx2word, "the Python language reference (pydoc)"

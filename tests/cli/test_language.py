@@ -136,6 +136,8 @@ def test_a_resumed_run_keeps_its_settings_and_its_vocabulary(ptb, capsys):
     capsys.readouterr()
     assert main(["--resume", "--out", "run", "--epochs", "2", "--data-dir", str(ptb), "--seq-len", "9"]) == 2
     assert "--seq-len 9 differs from the checkpoint's 8" in _error_line(capsys)
+    assert main(["--resume", "--out", "run", "--epochs", "2"]) == 2
+    assert "--dataset ptb needs --data-dir DIR" in _error_line(capsys)
     (ptb / "train.txt").write_text("other words entirely\n" * 20)
     assert main(["--resume", "--out", "run", "--epochs", "2", "--data-dir", str(ptb)]) == 2
     assert "its vocabulary (" in _error_line(capsys)
