@@ -53,6 +53,16 @@ class _Entry:
         exec(compile_source(self.source), namespace)  # noqa: S102  (our own generated code)
         self.replay = namespace["replay"]
 
+    def release(self):
+        """Drop the trace's Values and intermediate arrays once the program is final (constants stay:
+        the program reads them)."""
+        self.tracer.slot_of.clear()
+        self.tracer.array_slot.clear()
+        self.tracer.rng_states.clear()
+        for record in self.tracer.records:
+            if record.kind != "const":
+                record.data = None
+
     def derive(self, slots):
         """Make the constants at `slots` by their recipes on each replay, and regenerate."""
         for slot in slots:
@@ -128,6 +138,7 @@ class Compiled:
             else:
                 entry.eager_reason = difference
                 warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {difference}", RuntimeWarning, stacklevel=2)
+            entry.release()
             return result
         entry.replays += 1
         return self._wrap(entry, entry.replay(*arrays))
