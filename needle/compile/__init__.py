@@ -59,6 +59,7 @@ class _Entry:
         self.tracer.slot_of.clear()
         self.tracer.array_slot.clear()
         self.tracer.rng_states.clear()
+        self.tracer.snapshots.clear()
         for record in self.tracer.records:
             if record.kind != "const":
                 record.data = None
@@ -279,24 +280,24 @@ def _recipe_fits(a, b, first, second):
     draws = _unused_draws_before(first, slot)
     first_state = first.rng_states.get(draws[0]) if draws else None
     second_state = second.rng_states.get(draws[0]) if draws else None
-    if not recipe.fit([first.records[s].data for s in recipe.slots], a.data, first_state):
+    if not recipe.fit([first.data_of(s) for s in recipe.slots], a.data, first_state):
         return False
     if recipe.draws:  # the recipe draws itself: it stands for the trace's last unused draws
         if len(draws) < recipe.draws:
             return False
         draws = draws[-recipe.draws:]
         first_state, second_state = first.rng_states.get(draws[0]), second.rng_states.get(draws[0])
-        if first_state is None or not recipe.fit([first.records[s].data for s in recipe.slots], a.data, first_state):
+        if first_state is None or not recipe.fit([first.data_of(s) for s in recipe.slots], a.data, first_state):
             return False
         recipe.absorbed = draws
-    if not recipe.gives([second.records[s].data for s in recipe.slots], b.data, second_state):
+    if not recipe.gives([second.data_of(s) for s in recipe.slots], b.data, second_state):
         return False
     recipe.check_fast((_arrays(first, recipe), a.data), (_arrays(second, recipe), b.data))
     return True
 
 
 def _arrays(tracer, recipe):
-    return [tracer.records[s].data for s in recipe.slots]
+    return [tracer.data_of(s) for s in recipe.slots]
 
 
 def _unused_draws_before(tracer, slot):

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from .. import modes
-from ..autograd import Op, Tensor, Value
+from ..autograd import Op, SavedTensor, SavingOp, Tensor, Value
 
 __all__ = ["Recipe", "find_recipe", "FAST_RECIPES"]
 
@@ -152,11 +152,14 @@ def _rebuilt(spec, data):
     if kind == "tuple":
         return tuple(_rebuilt(s, data) for s in content)
     slot, requires_grad, op, input_specs = content
-    value = Tensor.make_const(data[slot])
+    saving = op is not None and isinstance(op, SavingOp)
+    value = (SavedTensor if saving else Tensor).make_const(data[slot])
     value.requires_grad = requires_grad
     if op is not None:
         value.op = op
         value.inputs = tuple(_rebuilt(s, data) for s in input_specs)
+        if saving:  # what the forward pass saved, made again from the replay's inputs
+            value.saved = op.compute_saving(*[x.cached_data for x in value.inputs])[1]
     return value
 
 
@@ -165,7 +168,9 @@ def find_recipe(tracer, frame):
     by a library function of live values (dropout's scaled mask), else None."""
     function = _library_function(frame)
     if function is not None:
-        return _recipe_of(tracer, None, function.__code__, frame.f_locals, function)
+        recipe = _recipe_of(tracer, None, function.__code__, frame.f_locals, function)
+        if recipe is not None:
+            return recipe
     for _ in range(_MAX_DEPTH):
         if frame is None:
             return None
@@ -208,6 +213,8 @@ def _recipe_of(tracer, op, code, local, function=None):
             return "value", (slot, x.requires_grad, x.op if depth == 0 else None, inputs)
         if isinstance(x, tuple) and any(isinstance(i, Value) for i in x):
             return "tuple", [spec_of(i, depth) for i in x]
+        if op is None and isinstance(x, np.ndarray) and x.size > 1:
+            raise _NoRecipe  # an array handed to a function (a node's saved data): its op's rule is the recipe
         return "plain", x
 
     try:

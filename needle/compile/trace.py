@@ -54,6 +54,7 @@ class Tracer:
         self.folded = 0  # ops over constants only, computed once at trace time
         self.applying_effect = False
         self.rng_states = {}  # random slot -> np.random state before its draw
+        self.snapshots = {}  # state slot -> a copy of its data at trace time (recipes are checked on it)
 
     # ---- slots ------------------------------------------------------------------------------
 
@@ -74,8 +75,16 @@ class Tracer:
         if slot is not None:
             return slot
         if value._order <= self.start_order:
-            return self._add(value, Record("state", value.cached_data, source=value))
+            slot = self._add(value, Record("state", value.cached_data, source=value))
+            if isinstance(value.cached_data, np.ndarray):  # an optimizer may later write it in place
+                self.snapshots[slot] = value.cached_data.copy()
+            return slot
         return self._add(value, Record("const", value.cached_data, live=False))
+
+    def data_of(self, slot):
+        """The slot's data as the trace saw it (state as it was, even if written in place since)."""
+        snapshot = self.snapshots.get(slot)
+        return self.records[slot].data if snapshot is None else snapshot
 
     def is_live(self, value):
         slot = self.slot_of.get(value)

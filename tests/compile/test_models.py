@@ -4,6 +4,7 @@ import pytest
 
 import needle as ndl
 import needle.nn as nn
+from needle.cli.cnn_models import MnistCNN
 from needle.cli.models import build_model
 
 STEPS = 50
@@ -57,3 +58,55 @@ def test_compiled_training_reaches_the_eager_parameters(name):
         np.testing.assert_array_equal(got, want)
     assert step.eager_reasons == []
     assert step.replays == STEPS - 3  # all but the two traced calls and the short batch
+
+
+class _Recurrent(nn.Module):
+    """(T, N, 3) sequences -> logits (N, 4) from the last step of a 2-layer LSTM, then of a GRU."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 6, num_layers=2)
+        self.gru = nn.GRU(6, 5)
+        self.head = nn.Linear(5, 4)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        out, _ = self.gru(out)
+        return self.head(out[-1])
+
+
+@pytest.mark.parametrize("name", ["cnn", "recurrent"])
+def test_convolutional_and_recurrent_models_train_to_the_eager_parameters(name):
+    make, shape = {
+        "cnn": (lambda: MnistCNN(in_channels=1, num_classes=4, side=8), (4, 1, 8, 8)),  # conv, batch norm, max pool
+        "recurrent": (_Recurrent, (5, 4, 3)),
+    }[name]
+    steps = 20
+
+    def train(compiled):
+        np.random.seed(1)
+        model = make()
+        model.train()
+        params = model.parameters()
+        opt = ndl.optim.SGD(params, lr=0.05)
+        loss_fn = nn.SoftmaxLoss()
+        rng = np.random.default_rng(2)
+        step = ndl.compile(lambda X, y: loss_fn(model(X), y), wrt=params) if compiled else None
+        for _ in range(steps):
+            X = ndl.Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=False)
+            y = ndl.Tensor(rng.integers(0, 4, shape[0] if name == "cnn" else shape[1]), requires_grad=False)
+            opt.reset_grad()
+            if compiled:
+                _, grads = step(X, y)
+                for p, g in zip(params, grads):
+                    p.grad = g
+            else:
+                loss_fn(model(X), y).backward(create_graph=False)
+            opt.step()
+        return [p.numpy().copy() for p in params], step
+
+    eager, _ = train(False)
+    got, step = train(True)
+    for a, b in zip(got, eager):
+        np.testing.assert_array_equal(a, b)
+    assert step.eager_reasons == [] and step.replays == steps - 2
