@@ -95,8 +95,8 @@ def build_parser():
         help="fetch missing MNIST files, or the CIFAR-10 archive (unpacked to cifar-10-batches-py), into --data-dir",
     )
     parser.add_argument(
-        "--mirror", default=DEFAULT_MIRROR,
-        help=f"base URL for --download (default: %(default)s; for CIFAR-10, {CIFAR10_MIRROR})",
+        "--mirror",
+        help=f"base URL for --download (default: {DEFAULT_MIRROR} for MNIST, {CIFAR10_MIRROR} for CIFAR-10)",
     )
     parser.add_argument("--epochs", type=positive_int, help="train until this many epochs are done")
     parser.add_argument("--batch-size", type=positive_int)

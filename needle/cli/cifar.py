@@ -17,7 +17,7 @@ from pathlib import Path
 import needle as ndl
 from needle.data.cifar10 import FOLDERS, MAX_PICKLE_BYTES, TEST_BATCH, TRAIN_BATCHES
 
-from .download import DEFAULT_MIRROR, DownloadError
+from .download import DownloadError
 from .settings import UsageError
 
 __all__ = [
@@ -160,10 +160,10 @@ def load_cifar10(data_dir, download, mirror=None):
     """(train, test, description): the 50,000 training and 10,000 test images of CIFAR-10 in `data_dir`
     (or its cifar-10-batches-py subfolder), python or binary batches, fetched first if asked.
 
-    `mirror` is a base URL; None or needle-train's default (MNIST's mirror) means CIFAR10_MIRROR."""
+    `mirror` is a base URL; None means CIFAR10_MIRROR."""
     if download:
         try:
-            download_cifar10(data_dir, CIFAR10_MIRROR if mirror in (None, DEFAULT_MIRROR) else mirror)
+            download_cifar10(data_dir, mirror or CIFAR10_MIRROR)
         except DownloadError as error:
             raise UsageError(str(error)) from None
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import needle as ndl
 
-from .download import TEST_FILES, TRAIN_FILES, DownloadError, download_mnist, has_files
+from .download import DEFAULT_MIRROR, TEST_FILES, TRAIN_FILES, DownloadError, download_mnist, has_files
 from .settings import SHAPES, UsageError
 
 __all__ = ["load_spiral", "mnist_folder", "load_mnist"]
@@ -41,15 +41,16 @@ def mnist_folder(data_dir, download):
         raise UsageError(f"{error}{where}") from None
 
 
-def load_mnist(data_dir, download, mirror):
-    """(train, test, description) from the MNIST files in `data_dir`, fetching them if asked.
+def load_mnist(data_dir, download, mirror=None):
+    """(train, test, description) from the MNIST files in `data_dir`, fetching them if asked (from
+    `mirror`, a base URL; None means DEFAULT_MIRROR).
 
     With the train files the split is the standard 60,000/10,000; with only t10k, a fixed
     permutation of its images gives 8,000 for training and the rest (10,000: 2,000) held out.
     """
     if download:
         try:
-            download_mnist(data_dir, mirror)
+            download_mnist(data_dir, mirror or DEFAULT_MIRROR)
         except DownloadError as error:
             raise UsageError(str(error)) from None
     train_paths = [Path(data_dir) / name for name in TRAIN_FILES]
