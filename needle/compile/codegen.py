@@ -13,10 +13,16 @@ __all__ = ["generate"]
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+# Op classes whose snake_case reads worse than their function's name.
+_NAMES = {"ReLU": "relu", "MatMul": "matmul", "GELU": "gelu", "SiLU": "silu", "LogSumExp": "logsumexp"}
+
+
 def op_name(op):
-    """snake_case of the op's class: EWiseAdd -> ewise_add, MatMul -> mat_mul."""
-    name = type(op).__name__.replace("EWise", "Ewise")
-    return _WORD.sub("_", name).lower()
+    """snake_case of the op's class: EWiseAdd -> ewise_add, MatMul -> matmul, ReLU -> relu."""
+    name = type(op).__name__
+    if name in _NAMES:
+        return _NAMES[name]
+    return _WORD.sub("_", name.replace("EWise", "Ewise")).lower()
 
 
 def _described(data):

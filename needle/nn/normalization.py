@@ -1,8 +1,7 @@
 """Normalisation layers: LayerNorm1d (per row), BatchNorm1d (per feature, with running statistics) and
 BatchNorm2d (per channel of NCHW input)."""
-import numpy as np
-
-from .. import init, modes, ops
+from .. import init, modes
+from ..autograd import Tensor
 from . import functional as F
 from .module import Module, Parameter
 
@@ -73,17 +72,12 @@ class BatchNorm1d(Module):
             x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps
         )
 
-    def _update_running_statistics(self, rows):
-        """running ← (1 − momentum)·running + momentum·observed from the batch `rows` (an array),
-        the update `F.batch_norm` makes in training, with the same NumPy calls."""
-        mean, var = ops.Standardize(0, self.eps).compute_saving(rows)[1][:2]
-        for running, observed in ((self.running_mean, mean), (self.running_var, var)):
-            stats = running.cached_data
-            if type(stats) is not np.ndarray or not stats.flags.writeable:
-                stats = running.cached_data = np.array(stats)
-            stats *= 1.0 - self.momentum
-            stats += self.momentum * observed.reshape(stats.shape)
-            running.bump_version()
+    def _update_running_statistics(self, x):
+        """running ← (1 − momentum)·running + momentum·observed from the batch `x` (an array): the
+        update of `F.batch_norm` in training, made by that function itself, so the two never differ."""
+        with modes.no_grad():
+            F.batch_norm(Tensor.make_const(x), self.running_mean, self.running_var, None, None, True,
+                         self.momentum, self.eps)
 
     def extra_repr(self):
         return f"{self.dim}, eps={self.eps}, momentum={self.momentum}"

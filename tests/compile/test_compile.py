@@ -34,7 +34,7 @@ def test_source_is_one_numpy_call_a_line_with_shapes(rng):
     source = step.source
     assert source.startswith("def replay(x0):")
     assert "np.matmul(x0, s" in source and "np.tanh(" in source
-    assert "# mat_mul: (4, 5) float32, (5, 3) float32 -> (4, 3) float32" in source
+    assert "# matmul: (4, 5) float32, (5, 3) float32 -> (4, 3) float32" in source
     assert "summation_0.compute(" in source  # no template: the op's own compute
     body = source.splitlines()[1:-1]
     assert all(line.count("np.") <= 1 or ".T" in line for line in body)

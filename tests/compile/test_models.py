@@ -108,5 +108,7 @@ def test_convolutional_and_recurrent_models_train_to_the_eager_parameters(name):
     eager, _ = train(False)
     got, step = train(True)
     for a, b in zip(got, eager):
-        np.testing.assert_array_equal(a, b)
+        # A rule that hands a node its forward result (a saved array) is replayed by the op's compute,
+        # which may round differently in the last place (the CNN's fused normalisation adjoint).
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert step.eager_reasons == [] and step.replays == steps - 2
