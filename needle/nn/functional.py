@@ -146,16 +146,19 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
-    """Per feature (axis 1 of (batch, features)): (x − μ)/√(σ² + eps)·weight + bias.
+    """Per feature (axis 1 of (batch, features), or of (N, C, …) as in PyTorch): (x − μ)/√(σ² + eps)·weight + bias.
 
     Training: μ, σ² are the batch's mean and biased variance, and the running statistics (when
     given) are updated in place, running ← (1 − momentum)·running + momentum·observed. needle: the
     biased variance goes into `running_var` (the course's rule; PyTorch stores the unbiased one).
-    Otherwise μ, σ² are `running_mean` and `running_var`.
+    Otherwise μ, σ² are `running_mean` and `running_var`. (N, C, …) input is normalised per channel
+    over all other axes by one `channel_norm` node, which keeps the input's memory layout.
     """
     x = as_tensor("batch_norm", x)
-    if x.ndim != 2:
-        raise ValueError(f"batch_norm: expected input of shape (batch, features), got {x.shape}")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (batch, features) or (N, C, ...), got {x.shape}")
+    if x.ndim > 2:
+        return _batch_norm_channels(x, running_mean, running_var, weight, bias, training, momentum, eps)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")
@@ -164,7 +167,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.shape[0] < 2:
         raise ValueError(f"batch_norm: training needs more than one value per feature, got input {x.shape}")
     normed = ops.standardize(x, 0, eps)  # one fused node; it saves the batch moments
-    mean, var = normed.saved[:2]
+    _update_running(running_mean, running_var, *normed.saved[:2], momentum)
+    return _affine(normed, weight, bias)
+
+
+def _update_running(running_mean, running_var, mean, var, momentum):
     for running, observed in ((running_mean, mean), (running_var, var)):
         if running is not None:  # in place: two NumPy calls per statistic and layer
             stats = running.cached_data
@@ -173,7 +180,27 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             stats *= 1.0 - momentum
             stats += momentum * observed.reshape(stats.shape)
             running.bump_version()
-    return _affine(normed, weight, bias)
+
+
+def _batch_norm_channels(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    """batch_norm of (N, C, …) per channel (axis 1)."""
+    channels = x.shape[1]
+    ones, zeros = np.ones(channels, dtype=x.dtype), np.zeros(channels, dtype=x.dtype)
+    weight = ones if weight is None else weight
+    bias = zeros if bias is None else bias
+    if training:
+        if x.size == channels:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
+        out = ops.channel_norm(x, weight, bias, 1, eps)  # one node; it saves the batch moments
+        _update_running(running_mean, running_var, *out.saved[:2], momentum)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+    # y = x·scale + shift per channel, the (C,) factors formed first (two passes over x).
+    scale = as_tensor("batch_norm", weight, x) / ops.sqrt(as_tensor("batch_norm", running_var, x) + eps)
+    shift = as_tensor("batch_norm", bias, x) - as_tensor("batch_norm", running_mean, x) * scale
+    per_channel = (channels,) + (1,) * (x.ndim - 2)
+    return x * ops.reshape(scale, per_channel) + ops.reshape(shift, per_channel)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):

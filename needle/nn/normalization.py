@@ -84,12 +84,11 @@ class BatchNorm1d(Module):
 
 
 class BatchNorm2d(BatchNorm1d):
-    """BatchNorm1d over the channels of NCHW input: (N, C, H, W) moved to rows (N·H·W, C), normalised
-    per channel with the same running statistics and rule, and moved back."""
+    """BatchNorm1d over the channels of NCHW input: statistics per channel over N, H and W, with the same
+    running statistics and rule; one `channel_norm` node in training, which keeps the input's memory
+    layout (a conv's NHWC memory seen as NCHW stays so)."""
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.dim:
             raise ValueError(f"BatchNorm2d: expected NCHW input with C={self.dim} channels, got {x.shape}")
-        n, c, h, w = x.shape
-        rows = x.permute((0, 2, 3, 1)).reshape((n * h * w, c))
-        return self._normalize(rows).reshape((n, h, w, c)).permute((0, 3, 1, 2))
+        return self._normalize(x)

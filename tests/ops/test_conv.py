@@ -51,6 +51,24 @@ def undilate_reference(a, axes, dilation):
     return a[tuple(index)]
 
 
+def _moved_rows(a, axis):
+    """`a` as float64 rows (entries per channel, C) with the channel axis moved last."""
+    moved = np.moveaxis(a.astype(np.float64), axis, -1)
+    return moved.reshape(-1, moved.shape[-1]), moved.shape
+
+
+def channel_norm_reference(x, weight, bias, axis=1, eps=1e-5):
+    rows, shape = _moved_rows(x, axis)
+    normed = (rows - rows.mean(0)) / np.sqrt(rows.var(0) + eps) * weight + bias
+    return np.moveaxis(normed.reshape(shape), -1, axis).astype(x.dtype)
+
+
+def channel_norm_input_adjoint_reference(g, z, scale, axis=1):
+    (g_rows, shape), (z_rows, _) = _moved_rows(g, axis), _moved_rows(z, axis)
+    out = scale * (g_rows - g_rows.mean(0) - z_rows * (g_rows * z_rows).mean(0))
+    return np.moveaxis(out.reshape(shape), -1, axis).astype(g.dtype)
+
+
 def _conv_shapes(max_kernel=3):
     """[input NHWC, kernel (K, K, C_in, C_out)] with matching channels and H, W at least K."""
     def shapes(n, k, c_in, c_out, extra_h, extra_w):
@@ -91,6 +109,16 @@ CASES = [
          low=-1, high=1, drawn_shapes=_conv_shapes(), name="conv_drawn_shapes_s2_p1"),
     Case(lambda a, b: ndl.conv(a * a, b, padding=0), shapes=[(1, 3, 3, 1), (2, 2, 1, 2)],
          numpy=lambda a, b: conv_loops(a * a, b, 1, 0), low=-1, high=1, name="conv_of_square"),
+    # batch norm per channel: NCHW (C-ordered, read as planes), and channels last (read as folded rows)
+    Case(ndl.channel_norm, shapes=[(3, 2, 2, 2), (2,), (2,)], numpy=channel_norm_reference),
+    Case(ndl.channel_norm, shapes=[(6, 3), (3,), (3,)], numpy=channel_norm_reference, kwargs={"axis": -1},
+         name="channel_norm_rows"),
+    Case(lambda x, w, b: ndl.channel_norm(x * x, w, b), shapes=[(2, 2, 3), (2,), (2,)],
+         numpy=lambda x, w, b: channel_norm_reference(x * x, w, b), name="channel_norm_of_square"),
+    Case(ndl.channel_norm_input_adjoint, shapes=[(3, 2, 2, 1), (3, 2, 2, 1), (2,)],
+         numpy=channel_norm_input_adjoint_reference),
+    Case(ndl.channel_norm_input_adjoint, shapes=[(5, 2), (5, 2), (2,)], numpy=channel_norm_input_adjoint_reference,
+         kwargs={"axis": -1}, name="channel_norm_input_adjoint_rows"),
 ]
 
 
@@ -232,3 +260,39 @@ def test_conv_forward_keeps_at_most_one_im2col_buffer_alive():
     finally:
         tracemalloc.stop()
     assert peak < 1.5 * columns, f"peak {peak} bytes for a {columns}-byte im2col buffer"
+
+
+@pytest.mark.parametrize("channels_last", [True, False], ids=["channels_last", "c_ordered"])
+def test_channel_norm_matches_pytorch_in_both_layouts_and_keeps_the_layout(rng, channels_last):
+    """Values, all three gradients and the saved moments against PyTorch's training-mode batch_norm, for
+    a conv's NHWC memory seen as NCHW (folded rows) and for C-ordered NCHW (planes); y and x̄ keep x's layout."""
+    torch = pytest.importorskip("torch")
+    nhwc = (rng.standard_normal((4, 5, 6, 16)) * 3 + 2).astype(np.float32)
+    a = nhwc.transpose(0, 3, 1, 2) if channels_last else np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
+    w, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    out_grad = rng.standard_normal(a.shape).astype(np.float32)
+    x, weight, bias = ndl.Tensor.from_numpy(a, requires_grad=True), ndl.Tensor(w), ndl.Tensor(b)
+    y = ndl.channel_norm(x, weight, bias)
+    y.backward(ndl.Tensor(out_grad))
+    tx, tw, tb = (torch.tensor(np.ascontiguousarray(v), requires_grad=True) for v in (a, w, b))
+    ty = torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True, eps=1e-5)
+    ty.backward(torch.tensor(out_grad))
+    for ours, theirs in ((y, ty), (x.grad, tx.grad), (weight.grad, tw.grad), (bias.grad, tb.grad)):
+        theirs = theirs.detach().numpy()
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+    average, var, inverse = y.saved
+    np.testing.assert_allclose(average, a.mean(axis=(0, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(var, a.var(axis=(0, 2, 3)), rtol=1e-4)
+    np.testing.assert_allclose(inverse, 1 / np.sqrt(var + 1e-5), rtol=1e-6)
+    assert y.numpy().strides == x.grad.numpy().strides == a.strides
+
+
+def test_channel_norm_refuses_bad_shapes():
+    x = ndl.Tensor(np.zeros((2, 3, 4, 4), np.float32))
+    with pytest.raises(ValueError, match=r"channel_norm: input \(2, 3, 4, 4\) has 3 channels .* must both be \(3,\)"):
+        ndl.channel_norm(x, np.ones(4, np.float32), np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="channel_norm: needs more than one value per channel"):
+        ndl.channel_norm(ndl.Tensor(np.zeros((1, 3), np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="channel_norm: expected input with a batch and a channel axis"):
+        ndl.channel_norm(ndl.Tensor(np.zeros(3, np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
