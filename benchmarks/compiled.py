@@ -10,8 +10,8 @@ import numpy as np
 
 import needle as ndl
 
-from . import mlp, overhead
-from .common import built_then_timed, interleaved_medians
+from . import lstm, mlp, overhead
+from .common import built_then_timed, interleaved_medians, optional_import
 
 TRACE_SIZES = (1_000, 10_000, 100_000)  # nodes of the scalar-op chains whose compile time is measured
 
@@ -74,6 +74,40 @@ def compiled_chain_runner():
     return run
 
 
+def compiled_lm_step():
+    """Workload 8's LSTM language-model step with its forward, loss and gradients compiled (clipping
+    and Adam stay eager), from the same weights and batches as `lstm.needle_step`."""
+    batches, vocabulary = lstm._batches()
+    model = lstm.needle_model(vocabulary).train()
+    params = model.parameters()
+    opt = ndl.optim.Adam(params, lr=lstm.LR)
+    loss_fn = ndl.nn.SoftmaxLoss()
+
+    def forward(data, target, h, c):
+        logits, (h_next, c_next) = model(data, (h, c))
+        return loss_fn(logits, target), h_next, c_next
+
+    compiled = ndl.compile(forward, wrt=params)
+    zeros = np.zeros((lstm.LAYERS, lstm.BATCH, lstm.HIDDEN), dtype=np.float32)
+    state = {"h": ndl.Tensor(zeros, requires_grad=False), "c": ndl.Tensor(zeros, requires_grad=False), "i": 0}
+
+    def step():
+        data, target = ndl.data.get_batch(batches, state["i"], lstm.TIME)
+        (loss, h, c), grads = compiled(data, target, state["h"], state["c"])
+        opt.reset_grad()
+        for p, g in zip(params, grads):
+            p.grad = g
+        ndl.optim.clip_grad_norm(params, lstm.CLIP)
+        opt.step()
+        state["h"], state["c"], state["i"] = h, c, state["i"] + lstm.TIME
+        return float(loss.numpy())
+
+    for _ in range(3):  # two traced steps, then the first replay
+        step()
+    step.compiled = compiled
+    return step
+
+
 def trace_seconds(nodes):
     """Seconds to trace, check and generate a chain of `nodes` scalar ops (two traced calls)."""
 
@@ -119,6 +153,15 @@ def run_workload(repeats, data):
         rows.append({"workload": "2. 1000-op chain", "impl": name, "seconds": seconds,
                      "ratio_to_numpy": seconds / base, "final_loss": result[0],
                      "trace_s": build if name == "compiled" else None})
+    runners = {"needle": built_then_timed(lstm.needle_step), "compiled": built_then_timed(compiled_lm_step)}
+    if optional_import("torch") is not None:
+        runners["torch"] = built_then_timed(lstm.torch_step)
+    medians = interleaved_medians(runners, repeats)
+    base = medians["torch" if "torch" in runners else "needle"][0]
+    for name, (seconds, loss) in medians.items():
+        rows.append({"workload": "8. LSTM LM step", "impl": name, "seconds": seconds,
+                     "ratio_to_numpy": None, "ratio_to_torch": seconds / base if "torch" in runners else None,
+                     "final_loss": loss, "trace_s": None})
     for nodes in TRACE_SIZES:
         first, second = trace_seconds(nodes)
         rows.append({"workload": f"trace+codegen, {nodes} nodes", "impl": "compiled", "seconds": first,
