@@ -1,4 +1,6 @@
 """DistributedDataParallel: one model replica per MPI rank, gradients averaged in a few large Allreduces."""
+import zlib
+
 import numpy as np
 
 from ..autograd import Tensor
@@ -95,8 +97,23 @@ class DistributedDataParallel(Module):
         return _buckets(self._trainable(), self._cap_bytes())
 
     def sync_parameters(self):
-        """Copy rank 0's parameters and buffers to every rank (done when wrapped)."""
-        self._broadcast(self.module.parameters() + self._buffers())
+        """Copy rank 0's parameters and buffers to every rank (done when wrapped); ranks whose models
+        differ in the shapes or dtypes of these are refused first (MPI would mix their bytes)."""
+        tensors = self.module.parameters() + self._buffers()
+        if world.world_size() > 1:
+            self._check_same_layout(tensors)
+        self._broadcast(tensors)
+
+    def _check_same_layout(self, tensors):
+        layout = repr([(tuple(t.shape), str(t.dtype)) for t in tensors]).encode()
+        mine = np.array([len(tensors), sum(int(np.prod(t.shape)) for t in tensors), zlib.crc32(layout)], np.int64)
+        every = [g.numpy() for g in world.all_gather(mine)]
+        if any(not np.array_equal(other, mine) for other in every):
+            counts = "; ".join(f"rank {r}: {int(g[0])} tensors, {int(g[1])} numbers" for r, g in enumerate(every))
+            raise ValueError(
+                f"DistributedDataParallel: the ranks' models differ in their parameters and buffers ({counts}); "
+                "build the same model on every rank"
+            )
 
     def _broadcast(self, tensors):
         if world.world_size() == 1 or not tensors:

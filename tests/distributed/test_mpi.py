@@ -39,7 +39,7 @@ def mpirun(ranks, *args, timeout=120, cwd=None):
 
 
 def test_two_ranks_with_half_batches_step_as_one_process_with_the_whole_batch():
-    # Inside: collectives, sampler shards, one Allreduce per bucket, identical parameters on every rank
+    # Inside: collectives, different models refused, sampler shards, one Allreduce per bucket, identical parameters on every rank
     # after wrapping and after each step (all_gather of a CRC), 20 steps of SGD and Adam in float32
     # and float64 against one process (rtol 1e-4 / 1e-10), SyncBatchNorm against BatchNorm1d.
     done, _ = mpirun(2, "-m", "tests.distributed.worker", "checks")

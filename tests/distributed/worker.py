@@ -167,9 +167,19 @@ def check_buckets():
     assert np.allclose(averages[0], 1.5) and np.array_equal(averages[0], averages[1])
 
 
+def check_different_models_are_refused():
+    try:
+        nn.parallel.DistributedDataParallel(nn.Linear(3, 2 + dist.rank()))
+    except ValueError as error:
+        assert "the ranks' models differ" in str(error), error
+    else:
+        raise AssertionError("models of different shapes were wrapped")
+
+
 def checks():
     assert dist.world_size() == 2, dist.world_size()
     check_collectives()
+    check_different_models_are_refused()
     check_sampler()
     check_buckets()
     for dtype in ("float32", "float64"):
