@@ -8,13 +8,17 @@ the adjoints are differentiable again. Derivations: hw_notes/ops_sequence.md.
 import numpy as np
 
 from .. import modes
-from ..autograd import SavingOp, Tensor, ZeroTangent
+from ..autograd import SavingOp, Tensor, TensorTuple, TensorTupleOp, ZeroTangent
 from .elementwise import ElementwiseFunction, Tanh
 from .indexing import getitem
 from .linalg import input_gradient, matmul, weight_gradient
 from .shape import concatenate, reshape, stack
+from .tuples import make_tuple, tuple_get_item
 
-__all__ = ["GateActivations", "gate_activations", "LSTMUpdate", "lstm_update", "LSTMSequence", "lstm_sequence"]
+__all__ = [
+    "GateActivations", "gate_activations", "LSTMUpdate", "lstm_update", "LSTMSequence", "lstm_sequence",
+    "LSTMSequenceAdjoint", "lstm_sequence_adjoint",
+]
 
 _KINDS = {"s": "sigmoid", "t": "tanh"}
 
@@ -193,10 +197,9 @@ def _lstm_forward(gates, weight, h0, c0):
     return out, acts.reshape(gates.shape), tau
 
 
-def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad, need_h0=True):
+def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad):
     """Backpropagation through time in NumPy: (z̄ (T, N, 4H), h̄0, c̄0) from Ȳ (2, T, N, H) and the
-    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ. Without `need_h0` the
-    last product is skipped and h̄0 is zeros (a carried, detached state needs none)."""
+    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ."""
     steps, batch, width = acts.shape
     hidden = width // 4
     blocks = acts.reshape(steps, batch, 4, hidden)
@@ -225,11 +228,118 @@ def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad, need_h0=True):
         derivative += 1 - beta
         dz *= derivative
         c_bar = e * f
-        if t or need_h0:
-            h_bar = dz.reshape(batch, width) @ weight.T
-        else:
-            h_bar = np.zeros_like(h_bar)
+        h_bar = dz.reshape(batch, width) @ weight.T
     return grad_gates.reshape(acts.shape), h_bar, c_bar
+
+
+def _steps(gates, weight, h0, c0):
+    """The recurrence unrolled into needle ops: per step (z_t, c_{t−1}, its `lstm_update` node, h_{t−1})."""
+    hidden = h0.shape[-1]
+    h, c = h0, c0
+    steps = []
+    for t in range(gates.shape[0]):
+        z = getitem(gates, t) + matmul(h, weight)
+        state = lstm_update(z, c)
+        steps.append((z, c, state, h))
+        h, c = getitem(state, (slice(None), slice(0, hidden))), getitem(state, (slice(None), slice(hidden, None)))
+    return steps
+
+
+def _unrolled_adjoints(out_grad, gates, weight, h0, c0):
+    """(z̄ stacked over time, h̄0, c̄0) as needle ops over the unrolled recurrence, step by step
+    backwards: the expression `LSTMSequenceAdjoint` computes, which its rules differentiate."""
+    steps = _steps(gates, weight, h0, c0)
+    update = LSTMUpdate()
+    by_step = [None] * len(steps)
+    h_bar = c_bar = None
+    for t in range(len(steps) - 1, -1, -1):
+        z, c, state, _ = steps[t]
+        h_grad, c_grad = getitem(out_grad, (0, t)), getitem(out_grad, (1, t))
+        if h_bar is not None:
+            h_grad, c_grad = h_grad + h_bar, c_grad + c_bar
+        grad_z, grad_c = update.adjoints(concatenate([h_grad, c_grad], 1), state, z, c)
+        by_step[t] = grad_z
+        c_bar = grad_c
+        h_bar = input_gradient(grad_z, weight)
+    return stack(by_step, 0), h_bar, c_bar
+
+
+def _on_stand_ins(values, derive):
+    """`derive(*stand_ins)` recorded over stand-in leaves of `values`, then made again over `values`.
+
+    The unrolled graph a rule differentiates is built over leaves, so the sweep inside the rule stops
+    there instead of running on through everything that made the values. In grad mode the graph of
+    the results is then made again op by op over the values themselves (so it can be differentiated
+    again); otherwise the results are constants.
+    """
+    recording = modes.current.grad_enabled
+    stand_ins = [Tensor.make_const(x.cached_data, requires_grad=True) for x in values]
+    with modes.enable_grad():
+        results = derive(*stand_ins)
+    if not recording:
+        return [Tensor.make_const(r.cached_data) for r in results]
+    from .. import sweeps  # needle: sweeps are built on ops; only this rule runs one inside a rule
+
+    made = dict(zip(stand_ins, values))
+    for value in sweeps.find_topo_sort(results):
+        if value not in made:
+            made[value] = value if value.op is None else value.op(*[made[x] for x in value.inputs])
+    return [made[r] for r in results]
+
+
+class LSTMSequenceAdjoint(TensorTupleOp):
+    """(z̄ (T, N, 4H), h̄0 (N, H), c̄0 (N, H)) from (Ȳ, x, W_hh, h0, c0): the adjoints `lstm_sequence`'s
+    rule sends back from its output adjoint Ȳ (2, T, N, H), by backpropagation through time in
+    one NumPy loop (the forward's activations are recomputed, or taken from the forward node).
+
+    Linear in Ȳ. Its own rules differentiate the same backward pass unrolled into `lstm_update`
+    nodes (`_unrolled_adjoints`): the vector-Jacobian product by a reverse sweep over it, the jvp
+    by a tangent sweep, so every order of `lstm_sequence` stays differentiable.
+    """
+
+    def compute(self, out_grad, gates, weight, h0, c0):
+        _check_sequence(gates, weight, h0, c0)
+        steps, batch, width = gates.shape
+        if out_grad.shape != (2, steps, batch, width // 4):
+            raise ValueError(
+                f"lstm_sequence_adjoint: output adjoint {out_grad.shape} for input gates {gates.shape}: "
+                f"expected (2, {steps}, {batch}, {width // 4})"
+            )
+        out, acts, tau = _lstm_forward(gates, weight, h0, c0)
+        return _lstm_backward(weight, h0, c0, out, acts, tau, out_grad)
+
+    def gradient(self, out_grad, node):
+        from .. import sweeps  # needle: sweeps are built on ops; see _on_stand_ins
+
+        cotangents = [tuple_get_item(out_grad, i) for i in range(3)]
+        count = len(node.inputs)
+
+        def vjp(*leaves):
+            adjoints = _unrolled_adjoints(*leaves[:count])
+            return sweeps.grad(list(adjoints), list(leaves[:count]), out_grad=list(leaves[count:]),
+                               create_graph=True, allow_unused=True)
+
+        return tuple(_on_stand_ins(list(node.inputs) + cotangents, vjp))
+
+    def jvp(self, tangents, node):
+        from .. import sweeps  # needle: sweeps are built on ops; see _on_stand_ins
+
+        seeded = [i for i, t in enumerate(tangents) if type(t) is not ZeroTangent]
+        count = len(node.inputs)
+
+        def forward(*leaves):
+            adjoints = _unrolled_adjoints(*leaves[:count])
+            known = sweeps.tangent_sweep(adjoints, {leaves[i]: leaves[count + k] for k, i in enumerate(seeded)})
+            return [known[a] if a in known else ZeroTangent.make_const(np.zeros(a.shape, a.dtype))
+                    for a in adjoints]
+
+        return make_tuple(*_on_stand_ins(list(node.inputs) + [tangents[i] for i in seeded], forward))
+
+
+def lstm_sequence_adjoint(out_grad, gates, weight, h0, c0):
+    """(z̄, h̄0, c̄0) as a TensorTuple: what `lstm_sequence(gates, weight, h0, c0)` sends back to its
+    input gates (T, N, 4H) and initial states (N, H) from its output adjoint (2, T, N, H)."""
+    return LSTMSequenceAdjoint()(out_grad, gates, weight, h0, c0)
 
 
 class LSTMSequence(SavingOp):
@@ -239,9 +349,8 @@ class LSTMSequence(SavingOp):
 
     One node for a whole LSTM layer: per-step nodes would make the backward pass add a (H, 4H)
     adjoint of W_hh per step, where this rule makes one product over all steps.
-    Adjoints: z̄_t by backpropagation through time (lstm_update's rule per step, h̄_{t−1} = z̄_t W_hhᵀ),
-    x̄ = z̄, W̄_hh = Σ_t h_{t−1}ᵀ z̄_t. A sweep that records nothing (create_graph=False) gets them
-    from one NumPy loop; a recording sweep builds the same loop from needle ops (differentiable again).
+    Adjoints: (z̄, h̄0, c̄0) by backpropagation through time, one `lstm_sequence_adjoint` node (a
+    NumPy loop whose rules are needle ops), x̄ = z̄, W̄_hh = Σ_t h_{t−1}ᵀ z̄_t (one product).
     """
 
     def compute_saving(self, gates, weight, h0, c0):
@@ -249,57 +358,23 @@ class LSTMSequence(SavingOp):
         out, acts, tau = _lstm_forward(gates, weight, h0, c0)
         return out, (acts, tau)
 
-    def _steps(self, node):
-        """The recurrence rebuilt from needle ops: per step (z_t, c_{t−1}, its `lstm_update` node, h_{t−1})."""
-        gates, weight, h0, c0 = node.inputs
-        hidden = h0.shape[-1]
-        h, c = h0, c0
-        steps = []
-        for t in range(gates.shape[0]):
-            z = getitem(gates, t) + matmul(h, weight)
-            state = lstm_update(z, c)
-            steps.append((z, c, state, h))
-            h, c = getitem(state, (slice(None), slice(0, hidden))), getitem(state, (slice(None), slice(hidden, None)))
-        return steps
-
-    def _recorded_adjoints(self, out_grad, node):
-        """(z̄ stacked over time, h̄0, c̄0) built from needle ops, step by step backwards."""
-        _, weight, _, _ = node.inputs
-        steps = self._steps(node)
-        update = LSTMUpdate()
-        by_step = [None] * len(steps)
-        h_bar = c_bar = None
-        for t in range(len(steps) - 1, -1, -1):
-            z, c, state, _ = steps[t]
-            h_grad, c_grad = getitem(out_grad, (0, t)), getitem(out_grad, (1, t))
-            if h_bar is not None:
-                h_grad, c_grad = h_grad + h_bar, c_grad + c_bar
-            grad_z, grad_c = update.adjoints(concatenate([h_grad, c_grad], 1), state, z, c)
-            if grad_z is None:  # nothing before this step needs an adjoint
-                grad_z = Tensor.make_const(np.zeros(z.shape, z.dtype))
-            by_step[t] = grad_z
-            c_bar = grad_c if grad_c is not None else Tensor.make_const(np.zeros(c.shape, c.dtype))
-            h_bar = input_gradient(grad_z, weight)
-        return stack(by_step, 0), h_bar, c_bar
-
     def gradient(self, out_grad, node):
         gates, weight, h0, c0 = node.inputs
-        if modes.current.grad_enabled:
-            grad_gates, grad_h0, grad_c0 = self._recorded_adjoints(out_grad, node)
-        else:
-            # needle: nothing is recorded, so every adjoint is a constant whichever way it is
-            # computed; one NumPy loop (workload 8) gives the values the recorded rule would.
-            acts, tau = node.saved
-            arrays = _lstm_backward(weight.cached_data, h0.cached_data, c0.cached_data, node.cached_data,
-                                    acts, tau, out_grad.cached_data, h0.requires_grad)
-            grad_gates, grad_h0, grad_c0 = (Tensor.make_const(a) for a in arrays)
+        acts, tau = node.saved
+        # needle: the adjoint node reuses the activations this node saved instead of recomputing
+        # them (its `compute` would): one NumPy loop, in any grad mode (workload 8).
+        arrays = _lstm_backward(weight.cached_data, h0.cached_data, c0.cached_data, node.cached_data,
+                                acts, tau, out_grad.cached_data)
+        adjoints = TensorTuple.make_from_op(LSTMSequenceAdjoint(), (out_grad, gates, weight, h0, c0), arrays)
+        grad_gates = tuple_get_item(adjoints, 0)
         grad_weight = None
         if weight.requires_grad:
             earlier = getitem(node, (0, slice(0, gates.shape[0] - 1)))
             previous_h = concatenate([reshape(h0, (1,) + h0.shape), earlier], 0)
             grad_weight = weight_gradient(previous_h, grad_gates)
         return (grad_gates if gates.requires_grad else None, grad_weight,
-                grad_h0 if h0.requires_grad else None, grad_c0 if c0.requires_grad else None)
+                tuple_get_item(adjoints, 1) if h0.requires_grad else None,
+                tuple_get_item(adjoints, 2) if c0.requires_grad else None)
 
     def jvp(self, tangents, node):
         t_gates, t_weight, t_h, t_c = tangents
@@ -307,7 +382,7 @@ class LSTMSequence(SavingOp):
         hidden = node.shape[-1]
         update = LSTMUpdate()
         by_step_h, by_step_c = [], []
-        for t, (z, c, state, h) in enumerate(self._steps(node)):
+        for t, (z, c, state, h) in enumerate(_steps(*node.inputs)):
             t_z = getitem(t_gates, t)
             if type(t_h) is not ZeroTangent:
                 t_z = t_z + matmul(t_h, weight)
