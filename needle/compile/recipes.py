@@ -71,7 +71,8 @@ class Recipe:
         args = [_rebuilt(spec, data) for spec in self.specs]
         capture = _Capture()
         function = self.method if self.op is None else getattr(self.op, self.method)
-        with modes.no_grad(), modes.tracing(capture):
+        # errstate: a check on redrawn inputs may take a log of a negative; that is the rule's business
+        with modes.no_grad(), modes.tracing(capture), np.errstate(all="ignore"):
             function(*args)
         self.draws = capture.draws
         return [leaf.cached_data for leaf in capture.leaves]
