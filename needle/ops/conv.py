@@ -20,7 +20,7 @@ from .reduction import mean
 from .shape import permute, reshape
 
 __all__ = [
-    "Dilate", "dilate", "Undilate", "undilate", "Conv", "conv", "ChannelNorm", "channel_norm",
+    "Dilate", "dilate", "Undilate", "undilate", "Conv", "conv", "ConvTranspose", "ChannelNorm", "channel_norm",
     "ChannelNormInputAdjoint", "channel_norm_input_adjoint",
 ]
 
@@ -182,24 +182,94 @@ class Conv(MultilinearOp):
         h, w = a.shape[1:3]
         out_h, out_w = out_grad.shape[1:3]
         grad_a = grad_b = None
-        if a.requires_grad:
-            # ā = full correlation of the adjoint (stride gaps filled with zeros) with the flipped kernel,
-            # channels swapped; the padding makes the result exactly (N, H, W, C_in).
-            spread = dilate(out_grad, (1, 2), s - 1) if s > 1 else out_grad
+        if a.requires_grad and s > 1:
+            # At a stride, the conv below would correlate a dilated adjoint, mostly zeros (s² the work):
+            # the transposed conv scatters each ȳ entry's products into its window instead.
+            grad_a = ConvTranspose(s, self.padding, d, (h, w))(out_grad, b)
+        elif a.requires_grad:
+            # ā = full correlation of the adjoint with the flipped kernel, channels swapped; the padding
+            # makes the result exactly (N, H, W, C_in).
             kernel = permute(flip(b, (0, 1)), (0, 1, 3, 2))
             padding = ((d * (kh - 1) - top, h + top - out_h * s), (d * (kw - 1) - left, w + left - out_w * s))
-            grad_a = Conv(1, padding, d)(spread, kernel)
+            grad_a = Conv(1, padding, d)(out_grad, kernel)
         if b.requires_grad:
-            # b̄[u, v, c, o] = Σ x_pad[n, u·d + i·s, v·d + j·s, c] ȳ[n, i, j, o]: a conv of the input with
-            # channels as batch and batch as channels, the adjoint as kernel; stride and dilation trade
-            # places, and the bottom/right padding ends where the last window ends (the rows a stride drops).
-            bottom_used = d * (kh - 1) + (out_h - 1) * s + 1 - top - h
-            right_used = d * (kw - 1) + (out_w - 1) * s + 1 - left - w
-            by_channel = Conv(d, ((top, bottom_used), (left, right_used)), s)(
-                permute(a, (3, 1, 2, 0)), permute(out_grad, (1, 2, 0, 3))
-            )
-            grad_b = permute(by_channel, (1, 2, 0, 3))
+            grad_b = _kernel_adjoint(a, out_grad, (kh, kw), s, self.padding, d)
         return grad_a, grad_b
+
+
+def _kernel_adjoint(a, out_grad, kernel_size, s, padding, d):
+    """b̄ of y = conv(a, b) (stride s, padding, dilation d) for the output adjoint ȳ = `out_grad`.
+
+    b̄[u, v, c, o] = Σ x_pad[n, u·d + i·s, v·d + j·s, c] ȳ[n, i, j, o]: a conv of the input with channels as
+    batch and batch as channels, the adjoint as kernel; stride and dilation trade places, and the
+    bottom/right padding ends where the last window ends (the rows a stride drops).
+    """
+    (kh, kw), ((top, _), (left, _)) = kernel_size, padding
+    h, w = a.shape[1:3]
+    out_h, out_w = out_grad.shape[1:3]
+    bottom_used = d * (kh - 1) + (out_h - 1) * s + 1 - top - h
+    right_used = d * (kw - 1) + (out_w - 1) * s + 1 - left - w
+    by_channel = Conv(d, ((top, bottom_used), (left, right_used)), s)(
+        permute(a, (3, 1, 2, 0)), permute(out_grad, (1, 2, 0, 3))
+    )
+    return permute(by_channel, (1, 2, 0, 3))
+
+
+class ConvTranspose(MultilinearOp):
+    """The transposed convolution: a[n, i·s + u·d − top, j·s + v·d − left, c] += Σ_o g[n, i, j, o]·b[u, v, c, o],
+    g (N, H', W', C_out), b (KH, KW, C_in, C_out) → (N, H, W, C_in) for the given `size` (H, W).
+
+    The adjoint of `Conv(stride, padding, dilation)` with respect to its input: conv's ā = conv_transpose(ȳ, b).
+    One BLAS product (N·H'·W', C_out) @ (C_out, KH·KW·C_in) and KH·KW strided additions (col2im), with no
+    zeros between the strided entries. Bilinear; ḡ = conv(ā', b) and b̄ = conv's kernel adjoint of (ā', g).
+    """
+
+    def __init__(self, stride, padding, dilation, size):
+        self.stride = _count("conv_transpose", "stride", stride, 1)
+        self.padding = _padding_pairs(padding)
+        self.dilation = _count("conv_transpose", "dilation", dilation, 1)
+        self.size = tuple(_count("conv_transpose", "size", v, 1) for v in size)
+
+    def _forward(self):
+        return Conv(self.stride, self.padding, self.dilation)
+
+    def compute(self, g, b):
+        n, h, w = g.shape[0], *self.size
+        if g.ndim != 4 or b.ndim != 4 or g.shape[3] != b.shape[3]:
+            raise ValueError(
+                f"conv_transpose: adjoint {g.shape} and kernel {b.shape}: expected (N, H', W', C_out) and "
+                "(K, K, C_in, C_out) with the same C_out"
+            )
+        expected = self._forward()._output_size((n, h, w, b.shape[2]), b.shape)
+        if tuple(g.shape[1:3]) != expected:
+            raise ValueError(
+                f"conv_transpose: adjoint {g.shape} does not fit size {self.size}: conv with stride "
+                f"{self.stride}, padding {self.padding} makes {expected}"
+            )
+        kh, kw, c_in, c_out = b.shape
+        s, d = self.stride, self.dilation
+        (top, bottom), (left, right) = self.padding
+        out_h, out_w = expected
+        columns = (g.reshape(-1, c_out) @ b.reshape(-1, c_out).T).reshape(n, out_h, out_w, kh, kw, c_in)
+        buffer = np.zeros((n, h + top + bottom, w + left + right, c_in), dtype=columns.dtype)
+        for u in range(kh):  # col2im: each window position's products added at its strided place
+            for v in range(kw):
+                buffer[:, u * d:u * d + s * (out_h - 1) + 1:s, v * d:v * d + s * (out_w - 1) + 1:s] += columns[:, :, :, u, v]
+        del columns
+        if top >= 0 and left >= 0 and bottom >= 0 and right >= 0:
+            return buffer[:, top:top + h, left:left + w]
+        out = np.zeros((n, h, w, c_in), dtype=buffer.dtype)  # cropped rows or columns get no adjoint
+        rows, cols = slice(max(0, top), min(h + top, buffer.shape[1])), slice(max(0, left), min(w + left, buffer.shape[2]))
+        out[:, rows.start - top:rows.stop - top, cols.start - left:cols.stop - left] = buffer[:, rows, cols]
+        return out
+
+    def gradient(self, out_grad, node):
+        g, b = node.inputs
+        grad_g = self._forward()(out_grad, b) if g.requires_grad else None
+        grad_b = None
+        if b.requires_grad:
+            grad_b = _kernel_adjoint(out_grad, g, b.shape[:2], self.stride, self.padding, self.dilation)
+        return grad_g, grad_b
 
 
 def conv(a, b, stride=1, padding=1, dilation=1):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import strategies as st
 
 import needle as ndl
-from needle.ops import Conv
+from needle.ops import Conv, ConvTranspose
 from tests.ops.case import Case
 
 
@@ -49,6 +49,25 @@ def undilate_reference(a, axes, dilation):
     for axis in (axes,) if isinstance(axes, int) else axes:
         index[axis] = slice(None, None, dilation + 1)
     return a[tuple(index)]
+
+
+def conv_transpose_loops(g, b, stride, padding, dilation, size):
+    """The transposed conv by its definition: every ȳ entry's products with the kernel added into its window."""
+    (top, _), (left, _) = padding if isinstance(padding, tuple) else ((padding,) * 2,) * 2
+    n, out_h, out_w, _ = g.shape
+    kh, kw, c_in, _ = b.shape
+    out = np.zeros((n,) + tuple(size) + (c_in,))
+    for i, j, u, v in np.ndindex(out_h, out_w, kh, kw):
+        row, col = i * stride + u * dilation - top, j * stride + v * dilation - left
+        if 0 <= row < size[0] and 0 <= col < size[1]:
+            out[:, row, col] += g[:, i, j].astype(np.float64) @ b[u, v].T
+    return out.astype(np.result_type(g, b))
+
+
+def _transpose_row(g_shape, b_shape, name, stride, padding, dilation, size):
+    return Case(lambda g, b: ConvTranspose(stride, padding, dilation, size)(g, b), shapes=[g_shape, b_shape],
+                numpy=lambda g, b: conv_transpose_loops(g, b, stride, padding, dilation, size), low=-1, high=1,
+                name=name)
 
 
 def _moved_rows(a, axis):
@@ -109,6 +128,11 @@ CASES = [
          low=-1, high=1, drawn_shapes=_conv_shapes(), name="conv_drawn_shapes_s2_p1"),
     Case(lambda a, b: ndl.conv(a * a, b, padding=0), shapes=[(1, 3, 3, 1), (2, 2, 1, 2)],
          numpy=lambda a, b: conv_loops(a * a, b, 1, 0), low=-1, high=1, name="conv_of_square"),
+    # the transposed conv (conv's input adjoint at a stride): dropped rows, cropping padding, dilation
+    _transpose_row((1, 3, 3, 2), (3, 3, 1, 2), "conv_transpose_s2_p1_dropped_rows", 2, 1, 1, (6, 6)),
+    _transpose_row((1, 2, 2, 2), (2, 3, 1, 2), "conv_transpose_uneven_and_cropping_padding", 2, ((1, 0), (-1, 2)), 1,
+                   (4, 5)),
+    _transpose_row((2, 2, 2, 1), (3, 3, 2, 1), "conv_transpose_s2_dilation2", 2, 1, 2, (5, 5)),
     # batch norm per channel: NCHW (C-ordered, read as planes), and channels last (read as folded rows)
     Case(ndl.channel_norm, shapes=[(3, 2, 2, 2), (2,), (2,)], numpy=channel_norm_reference),
     Case(ndl.channel_norm, shapes=[(6, 3), (3,), (3,)], numpy=channel_norm_reference, kwargs={"axis": -1},
@@ -296,3 +320,11 @@ def test_channel_norm_refuses_bad_shapes():
         ndl.channel_norm(ndl.Tensor(np.zeros((1, 3), np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
     with pytest.raises(ValueError, match="channel_norm: expected input with a batch and a channel axis"):
         ndl.channel_norm(ndl.Tensor(np.zeros(3, np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
+
+
+def test_conv_transpose_refuses_an_adjoint_of_the_wrong_size():
+    kernel = ndl.Tensor(np.zeros((3, 3, 2, 4), np.float32))
+    with pytest.raises(ValueError, match=r"conv_transpose: adjoint \(1, 4, 4, 4\) does not fit size \(6, 6\)"):
+        ConvTranspose(2, 1, 1, (6, 6))(ndl.Tensor(np.zeros((1, 4, 4, 4), np.float32)), kernel)
+    with pytest.raises(ValueError, match="conv_transpose: adjoint .* same C_out"):
+        ConvTranspose(2, 1, 1, (6, 6))(ndl.Tensor(np.zeros((1, 3, 3, 5), np.float32)), kernel)
