@@ -59,7 +59,7 @@ class Conv(Module):
             raise ValueError(f"Conv: expected NCHW input with C={self.in_channels} channels, got {x.shape}")
         out = ops.conv(x.permute((0, 2, 3, 1)), self.weight, self.stride, self.padding)
         if self.bias is not None:
-            out = out + self.bias  # (C_out,) broadcast over the NHWC output
+            out = ops.channel_bias(out, self.bias, 3)  # (C_out,) along the NHWC output's channels
         return out.permute((0, 3, 1, 2))
 
     def extra_repr(self):

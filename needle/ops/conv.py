@@ -20,7 +20,7 @@ from .reduction import mean
 from .shape import permute, reshape
 
 __all__ = [
-    "Dilate", "dilate", "Undilate", "undilate", "Conv", "conv", "ConvTranspose", "ChannelNorm", "channel_norm",
+    "Dilate", "dilate", "Undilate", "undilate", "Conv", "conv", "ConvTranspose", "ChannelBias", "channel_bias", "ChannelNorm", "channel_norm",
     "ChannelNormInputAdjoint", "channel_norm_input_adjoint",
 ]
 
@@ -343,6 +343,38 @@ def _channel_axes(op_name, shape, axis):
 def _broadcastable(vector, axis, ndim):
     """A (C,) tensor reshaped to (1, …, C, …, 1) with C at `axis`."""
     return reshape(vector, tuple(-1 if i == axis else 1 for i in range(ndim)))
+
+
+class ChannelBias(LinearOp):
+    """y = x + b per channel (index along `axis`): x (…, C, …), b (C,) → x's shape and memory layout.
+
+    A conv's bias. The same as x + b broadcast, with the per-channel sum of its adjoint b̄ = Σ ȳ over
+    all other axes formed by the folded rows of `_Channels` (NumPy's sum over the leading axes of an
+    NHWC array runs an inner loop of C entries: 1.6 ms against 0.15 ms for the MNIST CNN's first layer).
+    """
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def compute(self, x, bias):
+        axis, _ = _channel_axes("channel_bias", x.shape, self.axis)
+        if bias.shape != (x.shape[axis],):
+            raise ValueError(f"channel_bias: input {x.shape} has {x.shape[axis]} channels along axis {axis}; "
+                             f"the bias {bias.shape} must be ({x.shape[axis]},)")
+        layout = _Channels(x, axis)
+        return layout.unview(layout.view(x) + layout.spread(bias))
+
+    def gradient(self, out_grad, node):
+        axis, others = _channel_axes("channel_bias", out_grad.shape, self.axis)
+        layout = _Channels(out_grad.cached_data, axis)
+        total = layout.sum(layout.view(out_grad.cached_data))
+        return out_grad, Tensor.make_from_op(Summation(others), (out_grad,), total)
+
+
+def channel_bias(x, bias, axis=-1):
+    """x + bias with the (C,) bias along `axis` (the last by default, a conv's NHWC channels)."""
+    x = as_tensor("channel_bias", x)
+    return ChannelBias(axis)(x, as_tensor("channel_bias", bias, x))
 
 
 class ChannelNorm(SavingOp):

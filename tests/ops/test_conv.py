@@ -133,6 +133,9 @@ CASES = [
     _transpose_row((1, 2, 2, 2), (2, 3, 1, 2), "conv_transpose_uneven_and_cropping_padding", 2, ((1, 0), (-1, 2)), 1,
                    (4, 5)),
     _transpose_row((2, 2, 2, 1), (3, 3, 2, 1), "conv_transpose_s2_dilation2", 2, 1, 2, (5, 5)),
+    Case(ndl.channel_bias, shapes=[(2, 3, 2, 4), (4,)], numpy=lambda x, b: x + b),
+    Case(ndl.channel_bias, shapes=[(2, 3, 2), (3,)], numpy=lambda x, b, axis: x + b[:, None], kwargs={"axis": 1},
+         name="channel_bias_axis1"),
     # batch norm per channel: NCHW (C-ordered, read as planes), and channels last (read as folded rows)
     Case(ndl.channel_norm, shapes=[(3, 2, 2, 2), (2,), (2,)], numpy=channel_norm_reference),
     Case(ndl.channel_norm, shapes=[(6, 3), (3,), (3,)], numpy=channel_norm_reference, kwargs={"axis": -1},
