@@ -1,9 +1,10 @@
 """Convolution: dilate, undilate and conv (2-D, NHWC input, (K, K, C_in, C_out) kernel), and the
 per-channel batch normalisation that follows a conv in a CNN (channel_norm and its input adjoint).
 
-`conv` is a cross-correlation computed as im2col over a strided view and one BLAS product. Its
-adjoints are convs again (of the dilated adjoint with the flipped kernel, and of the permuted input
-with the permuted adjoint), so gradients of gradients and jvps work; hw_notes/ops_conv.md derives them.
+`conv` is a cross-correlation computed as im2col over a strided view and one BLAS product. Its input
+adjoint is the transposed conv (`ConvTranspose`, col2im) and its kernel adjoint a conv of the permuted
+input with the permuted adjoint; the three are each other's rules, so gradients of gradients and jvps
+work; hw_notes/ops_conv.md derives them.
 """
 import math
 import operator
@@ -15,7 +16,7 @@ from ..autograd import LinearOp, MultilinearOp, SavingOp, Tensor, TensorOp, Zero
 from .broadcast import Summation, broadcast_to, normalize_axes, summation
 from .elementwise import EWiseMul
 from .fused import InverseStd, Standardize
-from .indexing import flip, scatter_add
+from .indexing import scatter_add
 from .reduction import mean
 from .shape import permute, reshape
 
@@ -177,21 +178,13 @@ class Conv(MultilinearOp):
     def gradient(self, out_grad, node):
         a, b = node.inputs
         s, d = self.stride, self.dilation
-        (top, _), (left, _) = self.padding
         kh, kw = b.shape[:2]
         h, w = a.shape[1:3]
-        out_h, out_w = out_grad.shape[1:3]
         grad_a = grad_b = None
-        if a.requires_grad and s > 1:
-            # At a stride, the conv below would correlate a dilated adjoint, mostly zeros (s² the work):
-            # the transposed conv scatters each ȳ entry's products into its window instead.
+        if a.requires_grad:
+            # The transposed conv: each ȳ entry's products with the kernel added into its window. (A conv
+            # of the dilated ȳ with the flipped kernel is the same sum, at s² the work and an im2col copy.)
             grad_a = ConvTranspose(s, self.padding, d, (h, w))(out_grad, b)
-        elif a.requires_grad:
-            # ā = full correlation of the adjoint with the flipped kernel, channels swapped; the padding
-            # makes the result exactly (N, H, W, C_in).
-            kernel = permute(flip(b, (0, 1)), (0, 1, 3, 2))
-            padding = ((d * (kh - 1) - top, h + top - out_h * s), (d * (kw - 1) - left, w + left - out_w * s))
-            grad_a = Conv(1, padding, d)(out_grad, kernel)
         if b.requires_grad:
             grad_b = _kernel_adjoint(a, out_grad, (kh, kw), s, self.padding, d)
         return grad_a, grad_b
@@ -220,8 +213,8 @@ class ConvTranspose(MultilinearOp):
     g (N, H', W', C_out), b (KH, KW, C_in, C_out) → (N, H, W, C_in) for the given `size` (H, W).
 
     The adjoint of `Conv(stride, padding, dilation)` with respect to its input: conv's ā = conv_transpose(ȳ, b).
-    One BLAS product (N·H'·W', C_out) @ (C_out, KH·KW·C_in) and KH·KW strided additions (col2im), with no
-    zeros between the strided entries. Bilinear; ḡ = conv(ā', b) and b̄ = conv's kernel adjoint of (ā', g).
+    Per window position (u, v): one BLAS product (N·H'·W', C_out) @ (C_out, C_in) added at its strided place
+    (col2im), with no zeros between the strided entries. Bilinear; ḡ = conv(ā', b) and b̄ = conv's kernel adjoint of (ā', g).
     """
 
     def __init__(self, stride, padding, dilation, size):
@@ -250,12 +243,12 @@ class ConvTranspose(MultilinearOp):
         s, d = self.stride, self.dilation
         (top, bottom), (left, right) = self.padding
         out_h, out_w = expected
-        columns = (g.reshape(-1, c_out) @ b.reshape(-1, c_out).T).reshape(n, out_h, out_w, kh, kw, c_in)
-        buffer = np.zeros((n, h + top + bottom, w + left + right, c_in), dtype=columns.dtype)
-        for u in range(kh):  # col2im: each window position's products added at its strided place
+        rows = g.reshape(-1, c_out)
+        buffer = np.zeros((n, h + top + bottom, w + left + right, c_in), dtype=np.result_type(g, b))
+        for u in range(kh):  # col2im, one window position at a time: its products added at its strided place
             for v in range(kw):
-                buffer[:, u * d:u * d + s * (out_h - 1) + 1:s, v * d:v * d + s * (out_w - 1) + 1:s] += columns[:, :, :, u, v]
-        del columns
+                products = (rows @ b[u, v].T).reshape(n, out_h, out_w, c_in)
+                buffer[:, u * d:u * d + s * (out_h - 1) + 1:s, v * d:v * d + s * (out_w - 1) + 1:s] += products
         if top >= 0 and left >= 0 and bottom >= 0 and right >= 0:
             return buffer[:, top:top + h, left:left + w]
         out = np.zeros((n, h, w, c_in), dtype=buffer.dtype)  # cropped rows or columns get no adjoint
