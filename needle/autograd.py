@@ -363,7 +363,7 @@ class TensorTuple(Value):
     def __add__(self, other):
         if not isinstance(other, TensorTuple) or len(self) != len(other):
             raise ValueError("TensorTuple + : both operands must be TensorTuples of one length")
-        return needle.ops.make_tuple(*[self[i] + other[i] for i in range(len(self))])
+        return needle.ops.add_tuples(self, other)  # one node (the sweep sums tuple adjoints with it)
 
     def detach(self):
         return TensorTuple.make_const(self.cached_data)
