@@ -2,8 +2,8 @@
 per-channel batch normalisation that follows a conv in a CNN (channel_norm and its input adjoint).
 
 `conv` is a cross-correlation computed as im2col over a strided view and one BLAS product. Its input
-adjoint is the transposed conv (`ConvTranspose`, col2im) and its kernel adjoint a conv of the permuted
-input with the permuted adjoint; the three are each other's rules, so gradients of gradients and jvps
+adjoint is the transposed conv (`ConvTranspose`, col2im) and its kernel adjoint the forward's im2col times
+the adjoint (`ConvKernelAdjoint`); the three are each other's rules, so gradients of gradients and jvps
 work; hw_notes/ops_conv.md derives them.
 """
 import math
@@ -18,10 +18,10 @@ from .elementwise import EWiseMul
 from .fused import InverseStd, Standardize
 from .indexing import scatter_add
 from .reduction import mean
-from .shape import permute, reshape
+from .shape import reshape
 
 __all__ = [
-    "Dilate", "dilate", "Undilate", "undilate", "Conv", "conv", "ConvTranspose", "ChannelBias", "channel_bias", "ChannelNorm", "channel_norm",
+    "Dilate", "dilate", "Undilate", "undilate", "Conv", "conv", "ConvTranspose", "ConvKernelAdjoint", "ChannelBias", "channel_bias", "ChannelNorm", "channel_norm",
     "ChannelNormInputAdjoint", "channel_norm_input_adjoint",
 ]
 
@@ -159,9 +159,10 @@ class Conv(MultilinearOp):
             )
         return tuple(sizes)
 
-    def compute(self, a, b):
-        out_h, out_w = self._output_size(a.shape, b.shape)
-        kh, kw, c_in, c_out = b.shape
+    def _columns(self, a, kernel_size, out_size):
+        """im2col: every window of the padded `a` as a row, (N·H'·W', KH·KW·C_in), the one copy (the padded
+        buffer is released before this returns)."""
+        (kh, kw), (out_h, out_w), c_in = kernel_size, out_size, a.shape[3]
         s, d = self.stride, self.dilation
         padded = _padded(a, self.padding)
         n, stride_h, stride_w, stride_c = padded.strides
@@ -169,10 +170,13 @@ class Conv(MultilinearOp):
             padded, (padded.shape[0], out_h, out_w, kh, kw, c_in),
             (n, stride_h * s, stride_w * s, stride_h * d, stride_w * d, stride_c), writeable=False,
         )
-        # im2col: the one copy of the windows, (N·H'·W', KH·KW·C_in), then one BLAS product.
-        columns = windows.reshape(-1, kh * kw * c_in)
-        del padded, windows
-        out = columns @ b.reshape(kh * kw * c_in, c_out)
+        return windows.reshape(-1, kh * kw * c_in)
+
+    def compute(self, a, b):
+        out_h, out_w = self._output_size(a.shape, b.shape)
+        kh, kw, c_in, c_out = b.shape
+        # im2col, then one BLAS product.
+        out = self._columns(a, (kh, kw), (out_h, out_w)) @ b.reshape(kh * kw * c_in, c_out)
         return out.reshape(a.shape[0], out_h, out_w, c_out)
 
     def gradient(self, out_grad, node):
@@ -186,26 +190,53 @@ class Conv(MultilinearOp):
             # of the dilated ȳ with the flipped kernel is the same sum, at s² the work and an im2col copy.)
             grad_a = ConvTranspose(s, self.padding, d, (h, w))(out_grad, b)
         if b.requires_grad:
-            grad_b = _kernel_adjoint(a, out_grad, (kh, kw), s, self.padding, d)
+            grad_b = ConvKernelAdjoint(s, self.padding, d, (kh, kw))(a, out_grad)
         return grad_a, grad_b
 
 
-def _kernel_adjoint(a, out_grad, kernel_size, s, padding, d):
-    """b̄ of y = conv(a, b) (stride s, padding, dilation d) for the output adjoint ȳ = `out_grad`.
+class ConvKernelAdjoint(MultilinearOp):
+    """b̄[u, v, c, o] = Σ_{n, i, j} x[n, i·s + u·d, j·s + v·d, c]·g[n, i, j, o]: the kernel adjoint of
+    `Conv(stride, padding, dilation)` for input a (N, H, W, C_in) (x: a padded) and output adjoint g
+    (N, H', W', C_out) → (KH, KW, C_in, C_out) for the given `kernel_size`.
 
-    b̄[u, v, c, o] = Σ x_pad[n, u·d + i·s, v·d + j·s, c] ȳ[n, i, j, o]: a conv of the input with channels as
-    batch and batch as channels, the adjoint as kernel; stride and dilation trade places, and the
-    bottom/right padding ends where the last window ends (the rows a stride drops).
+    The forward's im2col of a, transposed, times g as (N·H'·W', C_out): one BLAS product, no copy of g.
+    Bilinear; ā = conv_transpose(g, b̄') and ḡ = conv(a, b̄') for the output adjoint b̄'.
     """
-    (kh, kw), ((top, _), (left, _)) = kernel_size, padding
-    h, w = a.shape[1:3]
-    out_h, out_w = out_grad.shape[1:3]
-    bottom_used = d * (kh - 1) + (out_h - 1) * s + 1 - top - h
-    right_used = d * (kw - 1) + (out_w - 1) * s + 1 - left - w
-    by_channel = Conv(d, ((top, bottom_used), (left, right_used)), s)(
-        permute(a, (3, 1, 2, 0)), permute(out_grad, (1, 2, 0, 3))
-    )
-    return permute(by_channel, (1, 2, 0, 3))
+
+    def __init__(self, stride, padding, dilation, kernel_size):
+        self.stride = _count("conv_kernel_adjoint", "stride", stride, 1)
+        self.padding = _padding_pairs(padding)
+        self.dilation = _count("conv_kernel_adjoint", "dilation", dilation, 1)
+        self.kernel_size = tuple(_count("conv_kernel_adjoint", "kernel_size", v, 1) for v in kernel_size)
+
+    def _forward(self):
+        return Conv(self.stride, self.padding, self.dilation)
+
+    def compute(self, a, g):
+        if a.ndim != 4 or g.ndim != 4 or a.shape[0] != g.shape[0]:
+            raise ValueError(
+                f"conv_kernel_adjoint: input {a.shape} and adjoint {g.shape}: expected (N, H, W, C_in) and "
+                "(N, H', W', C_out) with the same N"
+            )
+        kh, kw = self.kernel_size
+        conv = self._forward()
+        expected = conv._output_size(a.shape, (kh, kw, a.shape[3], g.shape[3]))
+        if tuple(g.shape[1:3]) != expected:
+            raise ValueError(
+                f"conv_kernel_adjoint: adjoint {g.shape} does not fit input {a.shape}: conv with kernel "
+                f"{self.kernel_size}, stride {self.stride}, padding {self.padding} makes {expected}"
+            )
+        columns = conv._columns(a, (kh, kw), expected)
+        return (columns.T @ g.reshape(-1, g.shape[3])).reshape(kh, kw, a.shape[3], g.shape[3])
+
+    def gradient(self, out_grad, node):
+        a, g = node.inputs
+        grad_a = grad_g = None
+        if a.requires_grad:
+            grad_a = ConvTranspose(self.stride, self.padding, self.dilation, a.shape[1:3])(g, out_grad)
+        if g.requires_grad:
+            grad_g = self._forward()(a, out_grad)
+        return grad_a, grad_g
 
 
 class ConvTranspose(MultilinearOp):
@@ -261,7 +292,7 @@ class ConvTranspose(MultilinearOp):
         grad_g = self._forward()(out_grad, b) if g.requires_grad else None
         grad_b = None
         if b.requires_grad:
-            grad_b = _kernel_adjoint(out_grad, g, b.shape[:2], self.stride, self.padding, self.dilation)
+            grad_b = ConvKernelAdjoint(self.stride, self.padding, self.dilation, b.shape[:2])(out_grad, g)
         return grad_g, grad_b
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import strategies as st
 
 import needle as ndl
-from needle.ops import Conv, ConvTranspose
+from needle.ops import Conv, ConvKernelAdjoint, ConvTranspose
 from tests.ops.case import Case
 
 
@@ -67,6 +67,25 @@ def conv_transpose_loops(g, b, stride, padding, dilation, size):
 def _transpose_row(g_shape, b_shape, name, stride, padding, dilation, size):
     return Case(lambda g, b: ConvTranspose(stride, padding, dilation, size)(g, b), shapes=[g_shape, b_shape],
                 numpy=lambda g, b: conv_transpose_loops(g, b, stride, padding, dilation, size), low=-1, high=1,
+                name=name)
+
+
+def kernel_adjoint_loops(a, g, stride, padding, dilation, kernel_size):
+    """b̄[u, v, c, o] = Σ x_pad[n, i·s + u·d, j·s + v·d, c]·g[n, i, j, o] by its definition."""
+    (top, _), (left, _) = padding if isinstance(padding, tuple) else ((padding,) * 2,) * 2
+    kh, kw = kernel_size
+    n, h, w, c_in = a.shape
+    out = np.zeros((kh, kw, c_in, g.shape[3]))
+    for i, j, u, v in np.ndindex(g.shape[1], g.shape[2], kh, kw):
+        row, col = i * stride + u * dilation - top, j * stride + v * dilation - left
+        if 0 <= row < h and 0 <= col < w:
+            out[u, v] += a[:, row, col].astype(np.float64).T @ g[:, i, j]
+    return out.astype(np.result_type(a, g))
+
+
+def _kernel_adjoint_row(a_shape, g_shape, name, stride, padding, dilation, kernel_size):
+    return Case(lambda a, g: ConvKernelAdjoint(stride, padding, dilation, kernel_size)(a, g), shapes=[a_shape, g_shape],
+                numpy=lambda a, g: kernel_adjoint_loops(a, g, stride, padding, dilation, kernel_size), low=-1, high=1,
                 name=name)
 
 
@@ -136,6 +155,12 @@ CASES = [
     Case(ndl.channel_bias, shapes=[(2, 3, 2, 4), (4,)], numpy=lambda x, b: x + b),
     Case(ndl.channel_bias, shapes=[(2, 3, 2), (3,)], numpy=lambda x, b, axis: x + b[:, None], kwargs={"axis": 1},
          name="channel_bias_axis1"),
+    # conv's kernel adjoint: stride 1 and 2 (dropped rows), cropping padding, dilation
+    _kernel_adjoint_row((2, 4, 4, 2), (2, 4, 4, 1), "conv_kernel_adjoint_s1_p1", 1, 1, 1, (3, 3)),
+    _kernel_adjoint_row((1, 6, 5, 1), (1, 3, 3, 2), "conv_kernel_adjoint_s2_p1_dropped_rows", 2, 1, 1, (3, 3)),
+    _kernel_adjoint_row((1, 4, 5, 1), (1, 2, 2, 2), "conv_kernel_adjoint_uneven_and_cropping_padding", 2,
+                        ((1, 0), (-1, 2)), 1, (2, 3)),
+    _kernel_adjoint_row((1, 5, 5, 2), (1, 3, 3, 1), "conv_kernel_adjoint_dilation2", 1, 1, 2, (3, 3)),
     # batch norm per channel: NCHW (C-ordered, read as planes), and channels last (read as folded rows)
     Case(ndl.channel_norm, shapes=[(3, 2, 2, 2), (2,), (2,)], numpy=channel_norm_reference),
     Case(ndl.channel_norm, shapes=[(6, 3), (3,), (3,)], numpy=channel_norm_reference, kwargs={"axis": -1},
@@ -331,3 +356,11 @@ def test_conv_transpose_refuses_an_adjoint_of_the_wrong_size():
         ConvTranspose(2, 1, 1, (6, 6))(ndl.Tensor(np.zeros((1, 4, 4, 4), np.float32)), kernel)
     with pytest.raises(ValueError, match="conv_transpose: adjoint .* same C_out"):
         ConvTranspose(2, 1, 1, (6, 6))(ndl.Tensor(np.zeros((1, 3, 3, 5), np.float32)), kernel)
+
+
+def test_conv_kernel_adjoint_refuses_an_adjoint_of_the_wrong_size():
+    a = ndl.Tensor(np.zeros((2, 6, 6, 3), np.float32))
+    with pytest.raises(ValueError, match=r"conv_kernel_adjoint: adjoint \(2, 4, 4, 5\) does not fit input"):
+        ConvKernelAdjoint(1, 1, 1, (3, 3))(a, ndl.Tensor(np.zeros((2, 4, 4, 5), np.float32)))
+    with pytest.raises(ValueError, match="conv_kernel_adjoint: input .* with the same N"):
+        ConvKernelAdjoint(1, 1, 1, (3, 3))(a, ndl.Tensor(np.zeros((3, 6, 6, 5), np.float32)))
