@@ -1,9 +1,10 @@
 """Fused ops of the recurrent layers: the gate nonlinearities of a block of gates in one node, the
-LSTM state update (h', c') from the gates and c in one node, and a whole LSTM layer's recurrence
-over time in one node.
+LSTM state update (h', c') from the gates and c in one node, a whole LSTM layer's recurrence over
+time in one node, and that recurrence's backward pass in one node.
 
 The rules are written with needle ops over recorded nodes whose data the forward pass saved, so
-the adjoints are differentiable again. Derivations: hw_notes/ops_sequence.md.
+the adjoints are differentiable again; the backward pass's own rules differentiate it unrolled
+into `lstm_update` nodes. Derivations: hw_notes/ops_sequence.md.
 """
 import numpy as np
 
