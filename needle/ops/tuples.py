@@ -17,18 +17,17 @@ _ZEROS = {}  # dtype: a read-only 0-d zero, the base of every filler of that dty
 _FILLERS = {}  # (shape, dtype): the filler of that shape, a read-only view of _ZEROS[dtype]
 
 
-def _filler(like):
-    """The shared zeros shaped and typed like the array `like`: a view, no memory of its own."""
-    key = (like.shape, like.dtype)
-    filler = _FILLERS.get(key)
+def _filler(shape, dtype):
+    """The shared zeros of `shape` and `dtype`: a view, no memory of its own."""
+    filler = _FILLERS.get((shape, dtype))
     if filler is None:
-        zero = _ZEROS.get(like.dtype)
+        zero = _ZEROS.get(dtype)
         if zero is None:
-            zero = _ZEROS[like.dtype] = np.zeros((), like.dtype)
+            zero = _ZEROS[dtype] = np.zeros((), dtype)
             zero.flags.writeable = False
         if len(_FILLERS) >= 1024:  # many shapes: forget them all (any filler still in use stays one)
             _FILLERS.clear()
-        filler = _FILLERS[key] = np.broadcast_to(zero, like.shape)
+        filler = _FILLERS[(shape, dtype)] = np.broadcast_to(zero, shape)
     return filler
 
 
@@ -69,10 +68,9 @@ class TupleGetItem(LinearOp):
         return value
 
     def gradient(self, out_grad, node):
-        # The adjoint is a tuple: out_grad at `index`, shared zeros elsewhere (one node). The tuple
-        # gives only shapes, detached: the adjoint is recorded only when out_grad is.
+        # The adjoint is a tuple: out_grad at `index`, shared zeros elsewhere (one node).
         (tup,) = node.inputs
-        return (one_hot_tuple(out_grad, tup.detach(), self.index % len(tup.cached_data)),)
+        return (one_hot_tuple(out_grad, tup, self.index % len(tup.cached_data)),)
 
 
 def tuple_get_item(value, index):
@@ -80,33 +78,35 @@ def tuple_get_item(value, index):
 
 
 class OneHotTuple(TensorTupleOp):
-    """(0, …, a, …, 0): `a` at `index` of a tuple with as many entries as the TensorTuple `like`,
-    the others zeros shaped and typed like its entries (shared fillers). Linear in `a`; `like`
-    gives only shapes and gets no adjoint."""
+    """(0, …, a, …, 0): `a` at `index` of a tuple whose entries have the (shape, dtype) `specs`, the
+    others zeros (shared fillers). Linear."""
 
-    def __init__(self, index):
+    def __init__(self, index, specs):
         self.index = index
+        self.specs = specs
 
-    def compute(self, a, like):
-        if not 0 <= self.index < len(like) or np.shape(a) != np.shape(like[self.index]):
+    def compute(self, a):
+        if not 0 <= self.index < len(self.specs) or np.shape(a) != self.specs[self.index][0]:
             raise ValueError(
                 f"one_hot_tuple: entry {np.shape(a)} at index {self.index} of a tuple of shapes "
-                f"{[np.shape(x) for x in like]}"
+                f"{[shape for shape, _ in self.specs]}"
             )
-        entries = [_filler(x) for x in like]
+        entries = [_filler(shape, dtype) for shape, dtype in self.specs]
         entries[self.index] = a
         return tuple(entries)
 
     def gradient(self, out_grad, node):
-        return tuple_get_item(out_grad, self.index), None
+        return tuple_get_item(out_grad, self.index)
 
     def jvp(self, tangents, node):
-        return one_hot_tuple(tangents[0], node.inputs[1], self.index)
+        return self(tangents[0])  # linear: the tangent placed the same way
 
 
 def one_hot_tuple(a, like, index):
-    """A TensorTuple shaped like `like` holding `a` at `index` and zeros elsewhere (a tuple's adjoint)."""
-    return OneHotTuple(index)(a, like)
+    """A TensorTuple with the entries' shapes and dtypes of the TensorTuple `like`, holding `a` at
+    `index` and zeros elsewhere (a tuple's adjoint). Only `like`'s shapes are read."""
+    specs = tuple((np.shape(x), x.dtype) for x in like.cached_data)
+    return OneHotTuple(index, specs)(a)
 
 
 class AddTuples(TensorTupleOp):
