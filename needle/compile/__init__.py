@@ -22,6 +22,8 @@ from ..autograd import Tensor, TensorTuple, Value
 from .codegen import generate
 from .program import Program
 from .recipes import Recipe
+from .recipes import op_params as _params
+from .recipes import same as _same
 from .trace import TraceError, Tracer, slot_of_output
 
 __all__ = ["compile", "Compiled", "TraceError"]
@@ -252,6 +254,9 @@ def _first_difference(first, second, derived):
         if a.kind != b.kind or a.args != b.args:
             return f"step {slot} differs ({a.kind} and {b.kind})"
         if a.kind == "op" and (type(a.op) is not type(b.op) or not _same(_params(a.op), _params(b.op))):
+            if _op_recipe_fits(a, b, first, second):
+                derived.append(slot)  # an op whose parameters come from values: its maker runs again
+                continue
             return f"the parameters of {type(a.op).__name__} (step {slot}) depend on the input values"
         if (a.kind == "const" and isinstance(a.source, Recipe) and _recipe_fits(a, b, first, second)
                 and (not _same(a.data, b.data) or a.source.depends_on_values(_arrays(first, a.source), a.data))):
@@ -296,6 +301,17 @@ def _recipe_fits(a, b, first, second):
     return True
 
 
+def _op_recipe_fits(a, b, first, second):
+    """Whether the function or rule that made op record `a` makes each trace's op (parameters
+    included) from that trace's arrays; the second trace's recipe holds that trace's own objects."""
+    if type(a.op) is not type(b.op) or not isinstance(a.source, Recipe) or not isinstance(b.source, Recipe):
+        return False
+    if not a.source.fit_op(_arrays(first, a.source), a.op):
+        return False
+    b.source.target, b.source.index = "op", a.source.index
+    return b.source.gives_op(_arrays(second, b.source), b.op)
+
+
 def _arrays(tracer, recipe):
     return [tracer.data_of(s) for s in recipe.slots]
 
@@ -319,30 +335,3 @@ def _shape(data):
     return f"shape {getattr(data, 'shape', ())}"
 
 
-def _params(op):
-    params = dict(getattr(op, "__dict__", {}))
-    for cls in type(op).__mro__:
-        for name in getattr(cls, "__slots__", ()):
-            if hasattr(op, name):
-                params[name] = getattr(op, name)
-    return params
-
-
-def _same(a, b):
-    if a is b:
-        return True
-    if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
-        a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, autograd.Op) and isinstance(b, autograd.Op):
-        return type(a) is type(b) and _same(_params(a), _params(b))
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    try:
-        return bool(a == b)
-    except Exception:  # an object whose == is not a truth value: compare by identity
-        return False

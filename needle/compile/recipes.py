@@ -15,7 +15,7 @@ import numpy as np
 from .. import modes
 from ..autograd import Op, SavedTensor, SavingOp, Tensor, Value
 
-__all__ = ["Recipe", "find_recipe", "FAST_RECIPES"]
+__all__ = ["Recipe", "find_recipe", "find_op_recipe", "has_array_params", "FAST_RECIPES"]
 
 # Rule constants written out as the NumPy call the rule makes, keyed by (op class name, method):
 # (function, argument positions among the recipe's arrays, extra arguments). The fast form is used
@@ -34,10 +34,11 @@ class _Capture:
 
     def __init__(self):
         self.leaves = []
+        self.results = []  # (op, result) of each op run
         self.draws = 0
 
     def record(self, value, op, inputs):
-        pass
+        self.results.append((op, value.cached_data))
 
     def on_leaf(self, value):
         self.leaves.append(value)
@@ -62,6 +63,9 @@ class Recipe:
         self.draws = 0  # random draws a call makes
         self.absorbed = ()  # the trace's random slots this recipe's own draws replace
         self.fast = None  # a FAST_RECIPES entry, once checked
+        self.target = "leaf"  # what a call gives: its index-th "leaf" made, or its index-th "op" result
+        self.owner_source = None  # the op recipe whose latest op stands for `op` (a rule of a remade op)
+        self.last_op = None  # the op this recipe made on its latest call (target "op")
         self.specs = specs  # per argument: ("plain", x) | ("value", spec) | ("tuple", [specs])
         self.slots = slots  # the slots whose arrays a call takes, in order
         self.index = None  # which leaf of the method's call is the constant
@@ -70,12 +74,38 @@ class Recipe:
         data = dict(zip(self.slots, arrays))
         args = [_rebuilt(spec, data) for spec in self.specs]
         capture = _Capture()
-        function = self.method if self.op is None else getattr(self.op, self.method)
+        owner = self.op
+        if self.owner_source is not None and self.owner_source.last_op is not None:
+            owner = self.owner_source.last_op  # the op as this replay remade it (an index from values)
+        function = self.method if owner is None else getattr(owner, self.method)
         # errstate: a check on redrawn inputs may take a log of a negative; that is the rule's business
         with modes.no_grad(), modes.tracing(capture), np.errstate(all="ignore"):
             function(*args)
         self.draws = capture.draws
+        self.results = capture.results
         return [leaf.cached_data for leaf in capture.leaves]
+
+    def fit_op(self, arrays, op):
+        """Make calls give the result of the first op they make equal to `op` (type and parameters)."""
+        try:
+            self.leaves_from(None, arrays)
+        except Exception:
+            return False
+        for k, (made, _) in enumerate(self.results):
+            if type(made) is type(op) and same(op_params(made), op_params(op)):
+                self.target, self.index = "op", k
+                return True
+        return False
+
+    def gives_op(self, arrays, op):
+        try:
+            self.leaves_from(None, arrays)
+        except Exception:
+            return False
+        if self.index is None or self.index >= len(self.results):
+            return False
+        made = self.results[self.index][0]
+        return type(made) is type(op) and same(op_params(made), op_params(op))
 
     def fit(self, arrays, constant, rng_state=None):
         """Set `index` to the first leaf equal to `constant` (True), or False when none is.
@@ -133,7 +163,11 @@ class Recipe:
         self.fast = entry
 
     def __call__(self, *arrays):
-        return self.leaves(*arrays)[self.index]
+        leaves = self.leaves(*arrays)
+        if self.target == "op":
+            self.last_op, result = self.results[self.index]
+            return result
+        return leaves[self.index]
 
     def __repr__(self):
         if self.op is None:
@@ -195,7 +229,7 @@ def _library_function(frame):
     return function
 
 
-def _recipe_of(tracer, op, code, local, function=None):
+def _recipe_of(tracer, op, code, local, function=None, strict=False):
     names = code.co_varnames[(op is not None):code.co_argcount]
     if any(name not in local for name in names):
         return None
@@ -214,7 +248,7 @@ def _recipe_of(tracer, op, code, local, function=None):
             return "value", (slot, x.requires_grad, x.op if depth == 0 else None, inputs)
         if isinstance(x, tuple) and any(isinstance(i, Value) for i in x):
             return "tuple", [spec_of(i, depth) for i in x]
-        if op is None and isinstance(x, np.ndarray) and x.size > 1:
+        if (op is None or strict) and _holds_array(x):
             raise _NoRecipe  # an array handed to a function (a node's saved data): its op's rule is the recipe
         return "plain", x
 
@@ -229,3 +263,81 @@ def _recipe_of(tracer, op, code, local, function=None):
 
 class _NoRecipe(Exception):
     pass
+
+
+def find_op_recipe(tracer, frame):
+    """The recipe for an op whose parameters hold arrays (an index): the innermost needle function or
+    method above the engine that takes live values and no array of its own (Embedding.forward,
+    GetItem.gradient), else None. A rule of an op that is itself remade calls the remade op."""
+    while frame is not None and frame.f_globals.get("__name__") == "needle.autograd":
+        frame = frame.f_back
+    for _ in range(_MAX_DEPTH):
+        module = "" if frame is None else frame.f_globals.get("__name__", "")
+        if not module.startswith("needle.") or module.startswith("needle.compile"):
+            return None  # only the library's own code, never the caller's or the tracer's
+        code = frame.f_code
+        if not code.co_flags & (_VARARGS | 0x08):
+            owner = frame.f_locals.get("self")
+            function = _library_function(frame)
+            recipe = None
+            if function is not None:
+                recipe = _recipe_of(tracer, None, code, frame.f_locals, function, strict=True)
+            elif (owner is not None and type(owner).__module__.startswith("needle.")
+                    and getattr(getattr(type(owner), code.co_name, None), "__code__", None) is code):
+                recipe = _recipe_of(tracer, owner, code, frame.f_locals, strict=True)
+                if recipe is not None and isinstance(owner, Op):
+                    node = frame.f_locals.get("node")
+                    slot = tracer.slot_of.get(node) if isinstance(node, Value) and node.op is owner else None
+                    source = tracer.records[slot].source if slot is not None else None
+                    recipe.owner_source = source if isinstance(source, Recipe) else None
+            if recipe is not None:
+                return recipe
+        frame = frame.f_back
+    return None
+
+
+def _holds_array(x):
+    if isinstance(x, np.ndarray):
+        return x.size > 1
+    if isinstance(x, (tuple, list)):
+        return any(_holds_array(i) for i in x)
+    return False
+
+
+def has_array_params(op):
+    """Whether `op` holds an array parameter (an index array), which may come from input values."""
+    for value in getattr(op, "__dict__", {}).values():
+        if _holds_array(value):
+            return True
+    return False
+
+
+def op_params(op):
+    """An op's parameters: its attributes, slots included."""
+    params = dict(getattr(op, "__dict__", {}))
+    for cls in type(op).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            if hasattr(op, name):
+                params[name] = getattr(op, name)
+    return params
+
+
+def same(a, b):
+    """Equality of parameters and data: arrays by shape, dtype and values (NaN equal to NaN)."""
+    if a is b:
+        return True
+    if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, Op) and isinstance(b, Op):
+        return type(a) is type(b) and same(op_params(a), op_params(b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # an object whose == is not a truth value: compare by identity
+        return False

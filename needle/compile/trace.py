@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from ..autograd import TensorTuple, Value
-from .recipes import find_recipe
+from .recipes import find_op_recipe, find_recipe, has_array_params
 
 __all__ = ["Record", "Tracer", "TraceError"]
 
@@ -99,7 +99,9 @@ class Tracer:
             self.folded += 1
             return
         data = value.cached_data
-        self._add(value, Record("op", data, op=op, args=slots))
+        slot = self._add(value, Record("op", data, op=op, args=slots))
+        if has_array_params(op):  # its parameters may come from input values: remember its maker
+            self.records[slot].source = find_op_recipe(self, sys._getframe(1))
 
     def on_leaf(self, value):
         """A new leaf (`make_const`) over a live value's array is a detached copy: the same slot."""

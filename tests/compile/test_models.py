@@ -112,3 +112,43 @@ def test_convolutional_and_recurrent_models_train_to_the_eager_parameters(name):
         # which may round differently in the last place (the CNN's fused normalisation adjoint).
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert step.eager_reasons == [] and step.replays == steps - 2
+
+
+def test_a_language_model_with_an_embedding_trains_to_the_eager_parameters():
+    """Embedding's lookup op holds the token ids as its index: Embedding.forward makes it again on each
+    replay, and GetItem's rule makes its ScatterAdd from the remade op."""
+    from needle.cli.language_model import LanguageModel
+
+    steps, time, batch, vocabulary = 12, 5, 3, 11
+
+    def train(compiled):
+        np.random.seed(4)
+        model = LanguageModel(4, vocabulary, 6, 1, seq_model="lstm", seq_len=time).train()
+        params = model.parameters()
+        opt = ndl.optim.SGD(params, lr=0.1)
+        loss_fn = nn.SoftmaxLoss()
+
+        def forward(data, target):
+            logits, _ = model(data)
+            return loss_fn(logits, target)
+
+        step = ndl.compile(forward, wrt=params) if compiled else None
+        rng = np.random.default_rng(6)
+        for _ in range(steps):
+            data = ndl.Tensor(rng.integers(0, vocabulary, (time, batch)), requires_grad=False)
+            target = ndl.Tensor(rng.integers(0, vocabulary, time * batch), requires_grad=False)
+            opt.reset_grad()
+            if compiled:
+                _, grads = step(data, target)
+                for p, g in zip(params, grads):
+                    p.grad = g
+            else:
+                forward(data, target).backward(create_graph=False)
+            opt.step()
+        return [p.numpy().copy() for p in params], step
+
+    eager, _ = train(False)
+    got, step = train(True)
+    for a, b in zip(got, eager):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert step.eager_reasons == [] and step.replays == steps - 2 and step.stats["recipes"] >= 2
