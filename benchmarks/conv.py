@@ -1,5 +1,13 @@
 """Workload 6: one conv layer's forward and backward pass (batch 32, 32×32, 16 → 32 channels, K 3,
-stride 1, padding 1, float32) in needle, by hand in NumPy (im2col and col2im) and in PyTorch."""
+stride 1, padding 1, float32) in needle, by hand in NumPy (im2col and col2im) and in PyTorch.
+
+    python -m benchmarks.conv --per-op mnist     # where a CNN training step spends its time, per op class
+    python -m benchmarks.conv --per-op resnet9   # (the MNIST CNN at batch 128, or workload 7's step)
+"""
+import argparse
+import collections
+import time
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -93,3 +101,92 @@ def as_nhwc(name, result):
 
 
 CONV = {"numpy": numpy_step, "needle": needle_step, "torch": torch_step}
+
+
+# ---- time per op class -----------------------------------------------------------------------
+
+
+def mnist_cnn_step(batch=128, seed=0):
+    """One Adam step of needle-train's MNIST CNN on a fixed random batch (1 × 28 × 28): `step()` returns the loss."""
+    from needle.cli.cnn_models import MnistCNN
+
+    np.random.seed(seed)
+    model = MnistCNN()
+    model.train()
+    opt = ndl.optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(seed)
+    inputs = ndl.Tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), requires_grad=False)
+    labels = ndl.Tensor(rng.integers(0, 10, batch).astype(np.uint8), requires_grad=False)
+    loss_fn = ndl.nn.SoftmaxLoss()
+
+    def step():
+        loss = loss_fn(model(inputs), labels)
+        opt.reset_grad()
+        loss.backward(create_graph=False)
+        opt.step()
+        return float(loss.numpy())
+
+    return step
+
+
+def time_per_op(step, steps=5):
+    """({op class name: seconds per step in its forward computation}, seconds per step): each op's own
+    time, nested op calls subtracted. Rules that form their results with NumPy outside an op's compute
+    (batch norm's fused adjoints) count in the step's remainder."""
+    classes, seen, stack = [], set(), []
+    own = collections.Counter()
+    pending = [ndl.autograd.Op]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                classes.append(sub)
+                pending.append(sub)
+    originals = [(cls, name, cls.__dict__[name]) for cls in classes
+                 for name in ("compute", "compute_saving") if name in cls.__dict__]
+
+    def timed(fn):
+        def wrapper(self, *args):
+            stack.append(0.0)
+            start = time.perf_counter()
+            try:
+                return fn(self, *args)
+            finally:
+                spent = time.perf_counter() - start
+                own[type(self).__name__] += spent - stack.pop()
+                if stack:
+                    stack[-1] += spent
+        return wrapper
+
+    step()  # warm-up, uninstrumented
+    for cls, name, fn in originals:
+        setattr(cls, name, timed(fn))
+    try:
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        total = (time.perf_counter() - start) / steps
+    finally:
+        for cls, name, fn in originals:
+            setattr(cls, name, fn)
+    return {name: seconds / steps for name, seconds in own.most_common()}, total
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-op", choices=["mnist", "resnet9"], required=True)
+    parser.add_argument("--steps", type=int, default=5)
+    args = parser.parse_args()
+    if args.per_op == "mnist":
+        chosen = mnist_cnn_step()
+    else:
+        from .resnet9 import batch, needle_resnet9_step
+
+        chosen = needle_resnet9_step(*batch())
+    per_op, step_seconds = time_per_op(chosen, args.steps)
+    print(f"{args.per_op}: {step_seconds * 1e3:.1f} ms per step (instrumented); "
+          f"{sum(per_op.values()) * 1e3:.1f} ms inside op computations")
+    for name, seconds in per_op.items():
+        if seconds >= 1e-4:
+            print(f"  {name:28s} {seconds * 1e3:7.2f} ms")
