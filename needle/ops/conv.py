@@ -422,8 +422,10 @@ class ChannelNorm(SavingOp):
                 f"channel_norm: input {x.shape} has {channels} channels along axis {axis}; weight "
                 f"{weight.shape} and bias {bias.shape} must both be ({channels},)"
             )
-        if x.size == channels:
+        if x.size < 2 * channels or channels == 0:
             raise ValueError(f"channel_norm: needs more than one value per channel, got input {x.shape}")
+        if x.dtype.kind != "f":
+            raise TypeError(f"channel_norm: expected a floating-point input, got dtype {x.dtype}")
         layout = _Channels(x, axis)
         count = x.size // channels
         rows = layout.view(x)

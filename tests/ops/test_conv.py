@@ -346,6 +346,10 @@ def test_channel_norm_refuses_bad_shapes():
         ndl.channel_norm(x, np.ones(4, np.float32), np.zeros(3, np.float32))
     with pytest.raises(ValueError, match="channel_norm: needs more than one value per channel"):
         ndl.channel_norm(ndl.Tensor(np.zeros((1, 3), np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="channel_norm: needs more than one value per channel"):
+        ndl.channel_norm(ndl.Tensor(np.zeros((0, 3, 2), np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
+    with pytest.raises(TypeError, match="channel_norm: expected a floating-point input, got dtype int64"):
+        ndl.channel_norm(ndl.Tensor(np.zeros((2, 3), np.int64)), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="channel_norm: expected input with a batch and a channel axis"):
         ndl.channel_norm(ndl.Tensor(np.zeros(3, np.float32)), np.ones(3, np.float32), np.zeros(3, np.float32))
 
