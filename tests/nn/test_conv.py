@@ -204,3 +204,21 @@ def test_cnn_layers_take_the_cpu_and_refuse_a_device_that_is_not_enabled(build):
     build(device=ndl.cpu(), dtype="float32")
     with pytest.raises(ValueError, match="device cuda\\(\\) is not enabled"):
         build(device=ndl.cuda())
+
+
+def test_a_conv_batchnorm_relu_pool_block_has_second_derivatives():
+    """The fused CNN path end to end (conv at stride 2 → channel_bias → channel_norm → ReLU → max pooling,
+    channels-last memory throughout), in float64: gradients and gradients of gradients against central
+    differences, with respect to the input and the conv's weight."""
+    from needle.testing import check_gradients
+
+    np.random.seed(0)
+    conv, norm = nn.Conv(2, 3, 3, stride=2, dtype="float64"), nn.BatchNorm2d(3, dtype="float64")
+
+    def block(x, weight):
+        out = ndl.ops.conv(x.permute((0, 2, 3, 1)), weight, 2, 1)
+        out = ndl.ops.channel_bias(out, conv.bias, 3).permute((0, 3, 1, 2))
+        return F.max_pool2d(F.relu(norm(out)), 2) * 1.5
+
+    x = np.random.default_rng(1).standard_normal((2, 2, 8, 8))
+    check_gradients(block, x, conv.weight.numpy().astype(np.float64), order=2)
