@@ -1,4 +1,5 @@
-"""Case table and properties for dilate, undilate and conv; conv against NumPy loops and PyTorch."""
+"""Case table and properties for dilate, undilate, conv, its adjoint ops (ConvTranspose, ConvKernelAdjoint),
+channel_bias and channel_norm; against NumPy loops and PyTorch."""
 import tracemalloc
 
 import numpy as np
