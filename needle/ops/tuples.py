@@ -6,6 +6,8 @@ which `add_tuples` passes over and `tuple_get_item` hands out as fresh zeros. Ta
 T-entry tuple then costs O(T) nodes and one shared zero array in the backward pass, not O(T²) of
 each (each sum still walks the T entries of a tuple, a pointer apiece).
 """
+import operator
+
 import numpy as np
 
 from ..autograd import LinearOp, TensorTupleOp
@@ -15,6 +17,7 @@ __all__ = ["MakeTensorTuple", "make_tuple", "TupleGetItem", "tuple_get_item", "O
 
 _ZEROS = {}  # dtype: a read-only 0-d zero, the base of every filler of that dtype
 _FILLERS = {}  # (shape, dtype): the filler of that shape, a read-only view of _ZEROS[dtype]
+_FILLER_IDS = set()  # the ids of the fillers in _FILLERS (never removed, so never an id reused)
 
 
 def _filler(shape, dtype):
@@ -25,9 +28,10 @@ def _filler(shape, dtype):
         if zero is None:
             zero = _ZEROS[dtype] = np.zeros((), dtype)
             zero.flags.writeable = False
-        if len(_FILLERS) >= 1024:  # many shapes: forget them all (any filler still in use stays one)
-            _FILLERS.clear()
-        filler = _FILLERS[(shape, dtype)] = np.broadcast_to(zero, shape)
+        filler = np.broadcast_to(zero, shape)
+        if len(_FILLERS) < 4096:  # past that many shapes a filler is not shared: added like any zeros
+            _FILLERS[(shape, dtype)] = filler
+            _FILLER_IDS.add(id(filler))
     return filler
 
 
@@ -78,20 +82,20 @@ def tuple_get_item(value, index):
 
 
 class OneHotTuple(TensorTupleOp):
-    """(0, …, a, …, 0): `a` at `index` of a tuple whose entries have the (shape, dtype) `specs`, the
-    others zeros (shared fillers). Linear."""
+    """(0, …, a, …, 0): `a` at `index` of a tuple whose other entries are the shared zeros `fillers`
+    (one per entry, shaped like it). Linear."""
 
-    def __init__(self, index, specs):
+    def __init__(self, index, fillers):
         self.index = index
-        self.specs = specs
+        self.fillers = fillers
 
     def compute(self, a):
-        if not 0 <= self.index < len(self.specs) or np.shape(a) != self.specs[self.index][0]:
+        if not 0 <= self.index < len(self.fillers) or np.shape(a) != self.fillers[self.index].shape:
             raise ValueError(
                 f"one_hot_tuple: entry {np.shape(a)} at index {self.index} of a tuple of shapes "
-                f"{[shape for shape, _ in self.specs]}"
+                f"{[f.shape for f in self.fillers]}"
             )
-        entries = [_filler(shape, dtype) for shape, dtype in self.specs]
+        entries = list(self.fillers)
         entries[self.index] = a
         return tuple(entries)
 
@@ -102,11 +106,18 @@ class OneHotTuple(TensorTupleOp):
         return self(tangents[0])  # linear: the tangent placed the same way
 
 
+_SPEC = operator.attrgetter("shape", "dtype")
+
+
 def one_hot_tuple(a, like, index):
     """A TensorTuple with the entries' shapes and dtypes of the TensorTuple `like`, holding `a` at
     `index` and zeros elsewhere (a tuple's adjoint). Only `like`'s shapes are read."""
-    specs = tuple((np.shape(x), x.dtype) for x in like.cached_data)
-    return OneHotTuple(index, specs)(a)
+    specs = list(map(_SPEC, like.cached_data))
+    if specs and specs.count(specs[0]) == len(specs):  # one shape (a split): one filler, no loop
+        fillers = (_filler(*specs[0]),) * len(specs)
+    else:
+        fillers = tuple([_filler(*spec) for spec in specs])
+    return OneHotTuple(index, fillers)(a)
 
 
 class AddTuples(TensorTupleOp):
@@ -114,12 +125,26 @@ class AddTuples(TensorTupleOp):
     engine's TensorTuple `+`). A filler entry (a one-hot tuple's zeros) is not added: the other is taken."""
 
     def compute(self, a, b):
-        if len(a) != len(b) or any(np.shape(x) != np.shape(y) for x, y in zip(a, b)):
-            raise ValueError(
-                f"add_tuples: tuples of shapes {[np.shape(x) for x in a]} and {[np.shape(y) for y in b]}: "
-                "expected one length and equal shapes entry by entry"
-            )
-        return tuple(y if _is_filler(x) else x if _is_filler(y) else x + y for x, y in zip(a, b))
+        if len(a) != len(b):
+            self._refuse(a, b)
+        fillers = _FILLER_IDS
+        # b's entries that are not fillers, found by identity in one vectorized pass over their ids
+        ids = np.fromiter(map(id, b), np.intp, len(b))
+        present = np.flatnonzero(~np.isin(ids, np.fromiter(fillers, np.intp, len(fillers))))
+        out = list(a)
+        for i in present.tolist():
+            x, y = a[i], b[i]
+            if np.shape(x) != np.shape(y):
+                self._refuse(a, b)
+            out[i] = y if id(x) in fillers else x + y
+        return tuple(out)
+
+    @staticmethod
+    def _refuse(a, b):
+        raise ValueError(
+            f"add_tuples: tuples of shapes {[np.shape(x) for x in a]} and {[np.shape(y) for y in b]}: "
+            "expected one length and equal shapes entry by entry"
+        )
 
     def gradient(self, out_grad, node):
         return out_grad, out_grad
