@@ -198,9 +198,10 @@ def _lstm_forward(gates, weight, h0, c0):
     return out, acts.reshape(gates.shape), tau
 
 
-def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad):
+def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad, need_h0=True):
     """Backpropagation through time in NumPy: (z̄ (T, N, 4H), h̄0, c̄0) from Ȳ (2, T, N, H) and the
-    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ."""
+    forward's results; lstm_update's rule per step and h̄_{t−1} = z̄_t W_hhᵀ. Without `need_h0` the
+    last product is skipped and h̄0 is zeros (a carried, detached state needs none)."""
     steps, batch, width = acts.shape
     hidden = width // 4
     blocks = acts.reshape(steps, batch, 4, hidden)
@@ -229,7 +230,10 @@ def _lstm_backward(weight, h0, c0, out, acts, tau, out_grad):
         derivative += 1 - beta
         dz *= derivative
         c_bar = e * f
-        h_bar = dz.reshape(batch, width) @ weight.T
+        if t or need_h0:
+            h_bar = dz.reshape(batch, width) @ weight.T
+        else:
+            h_bar = np.zeros_like(h_bar)
     return grad_gates.reshape(acts.shape), h_bar, c_bar
 
 
@@ -295,8 +299,12 @@ class LSTMSequenceAdjoint(TensorTupleOp):
 
     Linear in Ȳ. Its own rules differentiate the same backward pass unrolled into `lstm_update`
     nodes (`_unrolled_adjoints`): the vector-Jacobian product by a reverse sweep over it, the jvp
-    by a tangent sweep, so every order of `lstm_sequence` stays differentiable.
+    by a tangent sweep, so every order of `lstm_sequence` stays differentiable. With `need_h0`
+    False, h̄0 is zeros and its last product is skipped (for an h0 that needs no adjoint).
     """
+
+    def __init__(self, need_h0=True):
+        self.need_h0 = bool(need_h0)
 
     def compute(self, out_grad, gates, weight, h0, c0):
         _check_sequence(gates, weight, h0, c0)
@@ -307,17 +315,18 @@ class LSTMSequenceAdjoint(TensorTupleOp):
                 f"expected (2, {steps}, {batch}, {width // 4})"
             )
         out, acts, tau = _lstm_forward(gates, weight, h0, c0)
-        return _lstm_backward(weight, h0, c0, out, acts, tau, out_grad)
+        return _lstm_backward(weight, h0, c0, out, acts, tau, out_grad, self.need_h0)
 
     def gradient(self, out_grad, node):
         from .. import sweeps  # needle: sweeps are built on ops; see _on_stand_ins
 
-        cotangents = [tuple_get_item(out_grad, i) for i in range(3)]
+        kept = (0, 1, 2) if self.need_h0 else (0, 2)  # a zero h̄0 sends nothing back
+        cotangents = [tuple_get_item(out_grad, i) for i in kept]
         count = len(node.inputs)
 
         def vjp(*leaves):
             adjoints = _unrolled_adjoints(*leaves[:count])
-            return sweeps.grad(list(adjoints), list(leaves[:count]), out_grad=list(leaves[count:]),
+            return sweeps.grad([adjoints[i] for i in kept], list(leaves[:count]), out_grad=list(leaves[count:]),
                                create_graph=True, allow_unused=True)
 
         return tuple(_on_stand_ins(list(node.inputs) + cotangents, vjp))
@@ -331,16 +340,17 @@ class LSTMSequenceAdjoint(TensorTupleOp):
         def forward(*leaves):
             adjoints = _unrolled_adjoints(*leaves[:count])
             known = sweeps.tangent_sweep(adjoints, {leaves[i]: leaves[count + k] for k, i in enumerate(seeded)})
-            return [known[a] if a in known else ZeroTangent.make_const(np.zeros(a.shape, a.dtype))
-                    for a in adjoints]
+            return [known[a] if a in known and (i != 1 or self.need_h0) else ZeroTangent.make_const(
+                np.zeros(a.shape, a.dtype)) for i, a in enumerate(adjoints)]
 
         return make_tuple(*_on_stand_ins(list(node.inputs) + [tangents[i] for i in seeded], forward))
 
 
-def lstm_sequence_adjoint(out_grad, gates, weight, h0, c0):
+def lstm_sequence_adjoint(out_grad, gates, weight, h0, c0, need_h0=True):
     """(z̄, h̄0, c̄0) as a TensorTuple: what `lstm_sequence(gates, weight, h0, c0)` sends back to its
-    input gates (T, N, 4H) and initial states (N, H) from its output adjoint (2, T, N, H)."""
-    return LSTMSequenceAdjoint()(out_grad, gates, weight, h0, c0)
+    input gates (T, N, 4H) and initial states (N, H) from its output adjoint (2, T, N, H); with
+    `need_h0` False, h̄0 is zeros."""
+    return LSTMSequenceAdjoint(need_h0)(out_grad, gates, weight, h0, c0)
 
 
 class LSTMSequence(SavingOp):
@@ -365,8 +375,9 @@ class LSTMSequence(SavingOp):
         # needle: the adjoint node reuses the activations this node saved instead of recomputing
         # them (its `compute` would): one NumPy loop, in any grad mode (workload 8).
         arrays = _lstm_backward(weight.cached_data, h0.cached_data, c0.cached_data, node.cached_data,
-                                acts, tau, out_grad.cached_data)
-        adjoints = TensorTuple.make_from_op(LSTMSequenceAdjoint(), (out_grad, gates, weight, h0, c0), arrays)
+                                acts, tau, out_grad.cached_data, h0.requires_grad)
+        op = LSTMSequenceAdjoint(h0.requires_grad)
+        adjoints = TensorTuple.make_from_op(op, (out_grad, gates, weight, h0, c0), arrays)
         grad_gates = tuple_get_item(adjoints, 0)
         grad_weight = None
         if weight.requires_grad:

@@ -34,13 +34,16 @@ def np_lstm_sequence(gates, weight, h0, c0):
     return np.stack([np.stack(hs), np.stack(cs)]).astype(gates.dtype)
 
 
-def np_lstm_sequence_adjoint(out_grad, gates, weight, h0, c0):
+def np_lstm_sequence_adjoint(out_grad, gates, weight, h0, c0, need_h0=True):
     """(z̄, h̄0, c̄0) flattened and joined: the reverse sweep of the recurrence composed of
-    lstm_update steps (LSTMUpdate's rule), in float64."""
+    lstm_update steps (LSTMUpdate's rule), in float64; h̄0 zeros without `need_h0`."""
     leaves = [ndl.Tensor(a.astype(np.float64)) for a in (gates, weight, h0, c0)]
     states = np_composed_sequence(*leaves)
     grads = ndl.autograd.grad(states, [leaves[0], leaves[2], leaves[3]], out_grad=ndl.Tensor(out_grad.astype(np.float64)))
-    return np.concatenate([g.numpy().ravel() for g in grads]).astype(gates.dtype)
+    grads = [g.numpy() for g in grads]
+    if not need_h0:
+        grads[1] = np.zeros_like(grads[1])
+    return np.concatenate([g.ravel() for g in grads]).astype(gates.dtype)
 
 
 def np_composed_sequence(gates, weight, h0, c0):
@@ -55,9 +58,9 @@ def np_composed_sequence(gates, weight, h0, c0):
     return ndl.stack([ndl.stack(hs), ndl.stack(cs)])
 
 
-def joined_adjoint(out_grad, gates, weight, h0, c0):
+def joined_adjoint(out_grad, gates, weight, h0, c0, need_h0=True):
     """lstm_sequence_adjoint's three results flattened and joined into one Tensor."""
-    parts = ndl.lstm_sequence_adjoint(out_grad, gates, weight, h0, c0).tuple()
+    parts = ndl.lstm_sequence_adjoint(out_grad, gates, weight, h0, c0, need_h0).tuple()
     return ndl.concatenate([p.reshape((-1,)) for p in parts], 0)
 
 
@@ -79,6 +82,11 @@ CASES = [
          low=-1.5, high=1.5, name="lstm_sequence_adjoint"),
     Case(joined_adjoint, shapes=[(2, 1, 2, 2), (1, 2, 8), (2, 8), (2, 2), (2, 2)], numpy=np_lstm_sequence_adjoint,
          grad_inputs=[0, 2], name="lstm_sequence_adjoint_by_seed_and_weight"),
+    Case(joined_adjoint, shapes=[(2, 2, 1, 1), (2, 1, 4), (1, 4), (1, 1), (1, 1)], kwargs={"need_h0": False},
+         numpy=lambda *arrays, need_h0: np_lstm_sequence_adjoint(*arrays, need_h0=need_h0), low=-1.5, high=1.5,
+         name="lstm_sequence_adjoint_without_h0"),
+    Case(ndl.lstm_sequence, shapes=[(2, 2, 8), (2, 8), (2, 2), (2, 2)], numpy=np_lstm_sequence, grad_inputs=[0, 1, 3],
+         name="lstm_sequence_constant_initial_state"),
 ]
 
 
