@@ -9,8 +9,8 @@ from .init import (
     arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like,
 )
 from .serialization import load, save
-from . import backend_ndarray, data, func, linalg, testing, viz
-from .compile import compile  # noqa: A001  (ndl.compile; kept out of __all__: it would hide the builtin)
+from . import backend_ndarray, data, distributed, func, linalg, testing, viz
+from .compiler import compile  # noqa: A001  (ndl.compile; kept out of __all__: it would hide the builtin)
 
 __version__ = "0.1.0"
 
@@ -20,4 +20,5 @@ __all__ = [
     "ones", "zeros", "ones_like", "zeros_like", "save", "load",
     "tensor", "arange", "linspace", "eye", "full", "rand", "randn", "randint", "manual_seed",
     "autograd", "ops", "init", "nn", "optim", "data", "func", "linalg", "testing", "viz", "anomaly", "backend_ndarray",
+    "distributed",
 ] + ops.__all__

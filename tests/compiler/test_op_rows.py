@@ -5,7 +5,7 @@ compared with the eager engine on the same inputs: bit for bit where the program
 NumPy calls in the same order (a template or the op's own compute), else within REPLAY_RTOL (a
 rule that passes a saved forward result as an op's output is recomputed by that op's compute).
 A constant a rule computes with NumPy from traced data (ReLU's mask) is made again on each
-replay by the rule itself (`needle.compile.recipes`). Rows whose op parameters or constants still
+replay by the rule itself (`needle.compiler.recipes`). Rows whose op parameters or constants still
 depend on input values (index arrays held by the op, sort orders) run eagerly after the second call (the
 compiled function says why), rows that read a traced value into Python (`allclose`) are refused
 with TraceError; `test_most_rows_replay_compiled` bounds how many do either.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import needle as ndl
-from needle.compile import TraceError
+from needle.compiler import TraceError
 from tests.ops.harness import call_case, case_inputs, differentiated_inputs, table_rows
 
 REPLAY_RTOL = 1e-5

@@ -6,7 +6,7 @@ import pytest
 
 import needle as ndl
 from needle import autograd
-from needle.compile import TraceError
+from needle.compiler import TraceError
 
 
 @pytest.fixture

@@ -273,7 +273,7 @@ def find_op_recipe(tracer, frame):
         frame = frame.f_back
     for _ in range(_MAX_DEPTH):
         module = "" if frame is None else frame.f_globals.get("__name__", "")
-        if not module.startswith("needle.") or module.startswith("needle.compile"):
+        if not module.startswith("needle.") or module.startswith("needle.compiler"):
             return None  # only the library's own code, never the caller's or the tracer's
         code = frame.f_code
         if not code.co_flags & (_VARARGS | 0x08):
