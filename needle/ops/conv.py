@@ -339,7 +339,7 @@ class _Channels:
     def unview(self, v):
         """A working-view array back in the original shape (a view)."""
         if self.rows:
-            moved = np.moveaxis(np.empty(self.shape, dtype=bool), self.axis, -1).shape
+            moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.shape[self.axis],)
             return np.moveaxis(v.reshape(moved), -1, self.axis)
         return v.reshape(self.shape)
 
