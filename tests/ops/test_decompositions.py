@@ -261,6 +261,29 @@ def test_slogdet_sign_is_a_constant_and_logdet_is_nan_for_a_negative_determinant
     assert np.isnan(L.logdet(a).numpy())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_determinants_take_the_cholesky_route_only_for_symmetric_positive_definite_matrices(dtype):
+    """slogdet and inv_quad_logdet factor an exactly symmetric positive definite matrix by Cholesky
+    and anything else by LU; both routes give slogdet's sign and value, batches included."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (4, 4))
+    pd = x @ x.T + np.eye(4)
+    mixed = np.stack([pd, np.diag([2.0, -1.0, 3.0, 1.0])])  # one indefinite matrix sends the batch to LU
+    singular = np.outer(x[0], x[0])  # symmetric, semidefinite: Cholesky fails, LU gives -inf
+    for a in (pd, pd + np.triu(np.full((4, 4), 1e-3), 1), -pd, mixed, singular):
+        a = a.astype(dtype)
+        sign, value = L.slogdet(ndl.Tensor(a))
+        want_sign, want = np.linalg.slogdet(a)
+        np.testing.assert_array_equal(sign.numpy(), want_sign)
+        np.testing.assert_allclose(value.numpy(), want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        assert value.dtype == dtype
+    b = np.ones(4, dtype)
+    for a in (pd, pd + np.triu(np.full((4, 4), 1e-3), 1)):
+        quad, logdet = L.inv_quad_logdet(ndl.Tensor(a.astype(dtype)), b)
+        np.testing.assert_allclose(logdet.numpy(), np.linalg.slogdet(a)[1], rtol=1e-5)
+        np.testing.assert_allclose(quad.numpy(), b @ np.linalg.solve(a, b), rtol=1e-5)
+
+
 def test_solve_broadcasts_batches_and_sums_the_gradient_back():
     rng = np.random.default_rng(1)
     a = ndl.Tensor(well_conditioned(rng, (3, 3)).astype(np.float64))
