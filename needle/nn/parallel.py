@@ -26,17 +26,30 @@ def _buckets(tensors, cap_bytes):
     return done + [bucket for bucket in open_buckets.values() if bucket]
 
 
-def _pack(arrays, dtype, scale=None):
-    """One flat contiguous array holding `arrays` (times `scale`, when given) one after another."""
-    flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
+def _pack(arrays, dtype, scale=None, out=None):
+    """One flat contiguous array holding `arrays` (times `scale`, when given) one after another.
+
+    An entry None stands for zeros of the size given instead as its shape: `arrays` may mix arrays and
+    `(None, shape)` pairs. With `out` (a flat array of the total size and `dtype`), that array is filled
+    and returned, so a caller that packs every step reuses one buffer instead of faulting in fresh pages.
+    """
+    shapes = [a[1] if isinstance(a, tuple) else a.shape for a in arrays]
+    total = sum(int(np.prod(shape)) for shape in shapes)
+    flat = np.empty(total, dtype=dtype) if out is None else out
     start = 0
-    for a in arrays:
-        part = flat[start:start + a.size].reshape(a.shape)
-        if scale is None:
-            np.copyto(part, a)
-        else:  # the mean's division rides on the copy: one pass over the gradients, not two
-            np.multiply(a, scale, out=part, casting="unsafe")
-        start += a.size
+    for a, shape in zip(arrays, shapes):
+        size = int(np.prod(shape))
+        part = flat[start:start + size].reshape(shape)
+        if isinstance(a, tuple):
+            part.fill(0)
+        else:
+            if out is not None and np.may_share_memory(a, flat):  # a view of the buffer being written
+                a = np.array(a)
+            if scale is None:
+                np.copyto(part, a, casting="unsafe")
+            else:  # the mean's division rides on the copy: one pass over the gradients, not two
+                np.multiply(a, scale, out=part, casting="unsafe")
+        start += size
     return flat
 
 
@@ -51,6 +64,13 @@ class DistributedDataParallel(Module):
     packs every gradient divided by the world size into flat contiguous buckets of at most
     `bucket_cap_mb` megabytes (per dtype, in parameter order), sums each bucket over the ranks in one
     Allreduce and hands each parameter a view of the result: a few large calls, not one per tensor.
+    The bucket buffers are kept and reused by every call (as PyTorch's `gradient_as_bucket_view`):
+    fresh multi-megabyte buffers each step would cost page faults that, with two ranks on two
+    cores, took a fifth of the step. When every rank runs on one machine, the buckets are summed in
+    an MPI shared-memory window instead of by Allreduce (`world.BucketSum`; `shared_memory=False`
+    forces Allreduce): each rank adds its share of the bucket once, with no copies in and out. So an
+    averaged `p.grad` is a read-only view that the next `average_gradients()` overwrites; copy it
+    (`p.grad.numpy().copy()`) to keep it longer.
     With equal shards, R ranks with batch B/R then step as one process with batch B, up to rounding.
 
     BatchNorm: each rank normalises with the statistics of its own shard (as PyTorch's DDP), so
@@ -65,7 +85,7 @@ class DistributedDataParallel(Module):
     Outside a launcher (a world of one) wrapping and averaging leave everything unchanged.
     """
 
-    def __init__(self, module, bucket_cap_mb=DEFAULT_BUCKET_MB, broadcast_buffers=True):
+    def __init__(self, module, bucket_cap_mb=DEFAULT_BUCKET_MB, broadcast_buffers=True, shared_memory=None):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: expected a Module, got {type(module).__name__}")
@@ -74,6 +94,8 @@ class DistributedDataParallel(Module):
         self.module = module
         self.bucket_cap_mb = bucket_cap_mb
         self.broadcast_buffers = broadcast_buffers
+        self.shared_memory = shared_memory
+        self._sums = {}  # bucket index -> its world.BucketSum, reused while size and dtype hold
         self.training = module.training
         world.init()
         self.sync_parameters()
@@ -131,18 +153,27 @@ class DistributedDataParallel(Module):
         size = world.world_size()
         if size == 1:
             return
-        for bucket in self.buckets():
+        for index, bucket in enumerate(self.buckets()):
             dtype = bucket[0].dtype
-            grads = [
-                np.zeros(p.shape, dtype) if p.grad is None else np.asarray(p.grad.cached_data, dtype=dtype)
-                for p in bucket
-            ]
-            flat = world.flat_all_reduce_sum(_pack(grads, dtype, scale=dtype.type(1.0 / size)))
+            grads = [(None, p.shape) if p.grad is None else p.grad.cached_data for p in bucket]
+            summer = self._bucket_sum(index, bucket, dtype)
+            _pack(grads, dtype, scale=dtype.type(1.0 / size), out=summer.input)
+            flat = world.bucket_all_reduce_sum(summer)
             start = 0
             for p in bucket:
                 count = int(np.prod(p.shape))
                 p.grad = Tensor.make_const(flat[start:start + count].reshape(p.shape))
                 start += count
+
+    def _bucket_sum(self, index, bucket, dtype):
+        """Bucket `index`'s kept `world.BucketSum`, made again (collectively) when its size or dtype changed."""
+        count = sum(int(np.prod(p.shape)) for p in bucket)
+        summer = self._sums.get(index)
+        if summer is None or summer.count != count or summer.dtype != dtype:
+            if summer is not None:
+                summer.free()
+            summer = self._sums[index] = world.BucketSum(count, dtype, self.shared_memory)
+        return summer
 
     def attach(self, optimizer):
         """Make `optimizer.step()` average the gradients first; returns the optimizer."""

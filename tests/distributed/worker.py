@@ -141,30 +141,39 @@ def check_sampler():
 
 
 def check_buckets():
-    """Default buckets: one Allreduce for the MLP; tiny buckets: more calls, the same average."""
-    np.random.seed(0)
-    model = nn.parallel.DistributedDataParallel(mlp("float32"))
+    """Default buckets: one sum for the MLP; tiny buckets: more sums, the same average. Summed in shared
+    memory (both ranks run here) and by Allreduce (shared_memory=False), to the same bits."""
     calls = []
-    reduce = dist.world.flat_all_reduce_sum
+    reduce = dist.world.bucket_all_reduce_sum
 
-    def counted(buffer):
-        calls.append(buffer.size)
-        return reduce(buffer)
+    def counted(bucket):
+        calls.append((bucket.count, bucket.shared))
+        return reduce(bucket)
 
-    dist.world.flat_all_reduce_sum = counted
+    dist.world.bucket_all_reduce_sum = counted
     try:
         averages = []
-        for cap in (nn.parallel.DEFAULT_BUCKET_MB, 0.001):
-            model.bucket_cap_mb = cap
-            for p in model.parameters():
-                p.grad = ndl.Tensor(np.full(p.shape, dist.rank() + 1.0, dtype=np.float32))
-            model.average_gradients()
-            averages.append(np.concatenate([p.grad.numpy().ravel() for p in model.parameters()]))
+        for shared_memory in (None, False):
+            np.random.seed(0)
+            model = nn.parallel.DistributedDataParallel(mlp("float32"), shared_memory=shared_memory)
+            for cap in (nn.parallel.DEFAULT_BUCKET_MB, 0.001):
+                model.bucket_cap_mb = cap
+                for _ in range(2):  # the second call reuses the buckets' buffers
+                    for p in model.parameters():
+                        p.grad = ndl.Tensor(np.full(p.shape, dist.rank() + 1.0, dtype=np.float32))
+                    model.average_gradients()
+                averages.append(np.concatenate([p.grad.numpy().ravel() for p in model.parameters()]))
+            if shared_memory is None:
+                grad = model.parameters()[0].grad.numpy()
+                assert not grad.flags.writeable, "an average in shared memory must be read-only"
     finally:
-        dist.world.flat_all_reduce_sum = reduce
+        dist.world.bucket_all_reduce_sum = reduce
     total = sum(int(np.prod(p.shape)) for p in model.parameters())
-    assert calls[0] == total and len(calls) > 2, calls
-    assert np.allclose(averages[0], 1.5) and np.array_equal(averages[0], averages[1])
+    assert calls[0] == (total, True) and len(calls) > 6, calls
+    assert {shared for _, shared in calls[: len(calls) // 2]} == {True}, calls
+    assert {shared for _, shared in calls[len(calls) // 2:]} == {False}, calls
+    assert calls[len(calls) // 2] == (total, False), calls
+    assert np.allclose(averages[0], 1.5) and all(np.array_equal(averages[0], a) for a in averages), averages
 
 
 def check_different_models_are_refused():
