@@ -115,6 +115,7 @@ def row(fn, make_inputs, numpy, name, shapes=None, **extra):
 CASES = [
     row(L.inv, maker((well_conditioned, (3, 3))), np.linalg.inv, "inv"),
     row(L.inv, maker((well_conditioned, (2, 2, 2))), np.linalg.inv, "inv_batch"),
+    row(L.inv, maker((spd, (3, 3))), np.linalg.inv, "inv_spd"),  # the Cholesky route at the point
     row(L.solve, maker((well_conditioned, (3, 3)), (3, 2)), np_solve, "solve"),
     row(L.solve, maker((well_conditioned, (2, 3, 3)), (2, 3)), np_solve, "solve_vector_batch"),
     row(L.solve, maker((well_conditioned, (3, 3)), (2, 3, 1)), np_solve, "solve_broadcast_batch"),
@@ -125,6 +126,8 @@ CASES = [
         np_inv_quad_logdet, "inv_quad_logdet_vector"),
     row(lambda a, b: ndl.stack(list(L.inv_quad_logdet(a, b)), -1), maker((well_conditioned, (2, 3, 3)), (3, 2)),
         np_inv_quad_logdet, "inv_quad_logdet_broadcast_batch"),
+    row(lambda a, b: ndl.stack(list(L.inv_quad_logdet(a, b)), -1), maker((spd, (2, 3, 3)), (3,)),
+        np_inv_quad_logdet, "inv_quad_logdet_spd"),
     row(L.cholesky, maker((spd, (3, 3))), np.linalg.cholesky, "cholesky"),
     row(L.cholesky, maker((spd, (2, 2, 2))), lambda a, upper: np.swapaxes(np.linalg.cholesky(a), -1, -2),
         "cholesky_upper_batch", kwargs={"upper": True}),
@@ -282,6 +285,33 @@ def test_log_determinants_take_the_cholesky_route_only_for_symmetric_positive_de
         quad, logdet = L.inv_quad_logdet(ndl.Tensor(a.astype(dtype)), b)
         np.testing.assert_allclose(logdet.numpy(), np.linalg.slogdet(a)[1], rtol=1e-5)
         np.testing.assert_allclose(quad.numpy(), b @ np.linalg.solve(a, b), rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", [1, 64, 65, 150])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inverse_of_a_symmetric_positive_definite_matrix_by_cholesky_blocks_matches_lu(n, dtype):
+    """inv and inv_quad_logdet invert an exactly symmetric positive definite matrix as L⁻ᵀ L⁻¹ by
+    halves (sizes above 64 recurse, odd ones split unevenly); the result is symmetric and agrees
+    with LU's inverse; a symmetric indefinite matrix still takes the LU route."""
+    rng = np.random.default_rng(n)
+    x = rng.uniform(-1, 1, (2, n, n))
+    pd = x @ np.swapaxes(x, -1, -2) / n + 0.5 * np.eye(n)
+    pd = ((pd + np.swapaxes(pd, -1, -2)) / 2).astype(dtype)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    got = L.inv(ndl.Tensor(pd)).numpy()
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, np.swapaxes(got, -1, -2))
+    want = np.linalg.inv(pd.astype(np.float64))
+    np.testing.assert_allclose(got, want, atol=tolerance * np.abs(want).max())
+    b = rng.uniform(-1, 1, (n, 2)).astype(dtype)
+    quad, logdet = L.inv_quad_logdet(ndl.Tensor(pd), b)
+    np.testing.assert_allclose(quad.numpy(), np.sum(b * np.linalg.solve(pd.astype(np.float64), b), (-2, -1)),
+                               rtol=tolerance * 10)
+    np.testing.assert_allclose(logdet.numpy(), np.linalg.slogdet(pd.astype(np.float64))[1],
+                               rtol=tolerance, atol=tolerance * n)
+    indefinite = pd - np.eye(n, dtype=dtype) * np.float32(0.5 + np.linalg.eigvalsh(pd[0]).max())
+    np.testing.assert_allclose(L.inv(ndl.Tensor(indefinite)).numpy(), np.linalg.inv(indefinite), rtol=tolerance * 10,
+                               atol=tolerance * np.abs(np.linalg.inv(indefinite)).max())
 
 
 def test_solve_broadcasts_batches_and_sums_the_gradient_back():
