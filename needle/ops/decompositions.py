@@ -126,38 +126,43 @@ def sign_logabsdet(a):
 _BLOCK = 64  # below this size a triangular block is inverted by LAPACK and a Gram product is one call
 
 
-def _lower_inverse(low):
-    """L⁻¹ of lower triangular L (..., n, n) by halves, [[P, 0], [Q, R]]⁻¹ = [[P⁻¹, 0], [−R⁻¹ Q P⁻¹, R⁻¹]]:
-    all but the small diagonal blocks is matrix products (n³/3 multiply-adds)."""
+def _invert_lower_in_place(low):
+    """Overwrite lower triangular L (..., n, n) with L⁻¹, by halves: [[P, 0], [Q, R]]⁻¹ =
+    [[P⁻¹, 0], [−R⁻¹ Q P⁻¹, R⁻¹]]. All but the small diagonal blocks is matrix products (n³/3
+    multiply-adds); the temporaries are a quarter of the matrix at most."""
     n = low.shape[-1]
     if n <= _BLOCK:
-        return np.linalg.inv(low)
+        low[...] = np.tril(np.linalg.inv(low))
+        return
     h = n // 2
-    out = np.zeros_like(low)
-    p_inv, r_inv = _lower_inverse(low[..., :h, :h]), _lower_inverse(low[..., h:, h:])
-    out[..., :h, :h] = p_inv
-    out[..., h:, h:] = r_inv
-    np.matmul(r_inv, -np.matmul(low[..., h:, :h], p_inv), out=out[..., h:, :h])
-    return out
+    _invert_lower_in_place(low[..., :h, :h])
+    _invert_lower_in_place(low[..., h:, h:])
+    low[..., h:, :h] = np.matmul(low[..., h:, h:], -np.matmul(low[..., h:, :h], low[..., :h, :h]))
 
 
-def _lower_gram(m):
-    """Mᵀ M for lower triangular M (..., n, n) by halves, skipping the zero block (2n³/3 multiply-adds
-    rather than a full product's n³); the result is exactly symmetric."""
+def _symmetrize_in_place(x):
+    np.add(x, np.swapaxes(x, -1, -2), out=x)  # NumPy buffers the overlapping transpose
+    x *= 0.5
+
+
+def _lower_gram_in_place(m):
+    """Overwrite lower triangular M (..., n, n) with Mᵀ M (exactly symmetric), by halves, skipping
+    the zero block: 2n³/3 multiply-adds rather than a full product's n³."""
     n = m.shape[-1]
     if n <= _BLOCK:
-        out = np.matmul(np.swapaxes(m, -1, -2), m)
-        return (out + np.swapaxes(out, -1, -2)) / 2
+        m[...] = np.matmul(np.swapaxes(m, -1, -2), m)
+        _symmetrize_in_place(m)
+        return
     h = n // 2
-    m21 = m[..., h:, :h]
-    out = np.empty_like(m)
-    top = _lower_gram(m[..., :h, :h])
-    top += np.matmul(np.swapaxes(m21, -1, -2), m21)
-    out[..., :h, :h] = (top + np.swapaxes(top, -1, -2)) / 2
-    np.matmul(np.swapaxes(m[..., h:, h:], -1, -2), m21, out=out[..., h:, :h])
-    out[..., :h, h:] = np.swapaxes(out[..., h:, :h], -1, -2)
-    out[..., h:, h:] = _lower_gram(m[..., h:, h:])
-    return out
+    m11, m21, m22 = m[..., :h, :h], m[..., h:, :h], m[..., h:, h:]
+    top_extra = np.matmul(np.swapaxes(m21, -1, -2), m21)
+    corner = np.matmul(np.swapaxes(m22, -1, -2), m21)
+    _lower_gram_in_place(m11)
+    m11 += top_extra
+    _symmetrize_in_place(m11)
+    _lower_gram_in_place(m22)
+    m21[...] = corner
+    m[..., :h, h:] = np.swapaxes(corner, -1, -2)
 
 
 def spd_inverse(a):
@@ -167,12 +172,14 @@ def spd_inverse(a):
     chol = _cholesky_if_spd(a)
     if chol is None:
         return None
+    logdet = _logdet_from_cholesky(chol)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
-            inverse = _lower_gram(_lower_inverse(chol))
+            _invert_lower_in_place(chol)  # the factor's buffer becomes L⁻¹, then A⁻¹: one n² array in all
+            _lower_gram_in_place(chol)
         except (LinAlgError, FloatingPointError):
             return None  # a factor too close to singular for this route: the LU one reports it
-    return inverse, _logdet_from_cholesky(chol)
+    return chol, logdet
 
 
 # ---- inverse, solve, determinants -------------------------------------------------------------------
