@@ -34,6 +34,8 @@ def _pack(arrays, dtype, scale=None, out=None):
     and returned, so a caller that packs every step reuses one buffer instead of faulting in fresh pages.
     """
     shapes = [a[1] if isinstance(a, tuple) else a.shape for a in arrays]
+    if out is not None:  # views of the buffer being written (an average not yet replaced): read them all first
+        arrays = [np.array(a) if not isinstance(a, tuple) and np.may_share_memory(a, out) else a for a in arrays]
     total = sum(int(np.prod(shape)) for shape in shapes)
     flat = np.empty(total, dtype=dtype) if out is None else out
     start = 0
@@ -43,8 +45,6 @@ def _pack(arrays, dtype, scale=None, out=None):
         if isinstance(a, tuple):
             part.fill(0)
         else:
-            if out is not None and np.may_share_memory(a, flat):  # a view of the buffer being written
-                a = np.array(a)
             if scale is None:
                 np.copyto(part, a, casting="unsafe")
             else:  # the mean's division rides on the copy: one pass over the gradients, not two

@@ -155,3 +155,24 @@ def test_wrapper_in_a_world_of_one_keeps_weights_and_gradients_and_buckets_by_si
         ddp.attach(opt)
     with pytest.raises(TypeError, match="DistributedDataParallel: expected a Module, got list"):
         nn.parallel.DistributedDataParallel([model])
+
+
+def test_a_bucket_sum_in_a_world_of_one_is_its_private_input_unchanged():
+    bucket = dist.world.BucketSum(5, np.float32)
+    assert not bucket.shared and bucket.input.shape == (5,) and bucket.input.dtype == np.float32
+    bucket.input[:] = np.arange(5)
+    assert dist.world.bucket_all_reduce_sum(bucket) is bucket.input
+    assert bucket.input.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    bucket.free()
+    assert bucket.input is None
+
+
+def test_packing_into_a_kept_buffer_copies_a_view_of_that_buffer_first():
+    from needle.nn.parallel import _pack
+
+    buffer = np.arange(6, dtype=np.float32)
+    moved = [buffer[2:6].reshape(2, 2), buffer[0:2]]  # the buffer's own contents, shifted
+    out = _pack(moved + [(None, (0,))], np.float32, scale=np.float32(2.0), out=buffer)
+    assert out is buffer and out.tolist() == [4.0, 6.0, 8.0, 10.0, 0.0, 2.0]
+    zeros = _pack([(None, (2,)), np.ones(1, np.float64)], np.float32)
+    assert zeros.tolist() == [0.0, 0.0, 1.0] and zeros.dtype == np.float32
