@@ -11,6 +11,9 @@ second instead of leaving the others waiting in a collective forever. A rank kil
 ended the same way by the launcher. A rank that leaves on purpose with a non-zero code while others
 may still wait should call `abort(code)`, not `sys.exit(code)`: MPI cannot tell a finished rank from
 one that gave up.
+
+Gradient buckets (`BucketSum`, used by DistributedDataParallel) are summed in an MPI shared-memory
+window when every rank runs on one machine, and by Allreduce otherwise.
 """
 import os
 import sys
