@@ -22,7 +22,7 @@ from .language_model import LanguageModel, detach_state
 from .language_settings import CHARACTER_DATASETS, describe_language, resolve_language_settings
 from .optimizers import build_optimizer, build_scheduler
 from .schema import HISTORY
-from .settings import UsageError, default_out
+from .settings import UsageError, default_out, epochs_done
 
 __all__ = ["run_language_epoch", "load_text", "build_language_model", "held_out_figure", "train_language"]
 
@@ -123,11 +123,7 @@ def train_language(args, out=None, saved=None):
         )
     settings = resolve_language_settings(args, saved["settings"] if saved else None)
     out = out or default_out(settings["dataset"], settings["model"])
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder; checkpoints and curves go in a folder")
-    done = saved["epoch"] if saved else 0
-    if settings["epochs"] < done:
-        raise UsageError(f"--epochs {settings['epochs']}: the checkpoint already has {done} epochs")
+    done = epochs_done(out, settings, saved)
 
     train_ids, test_ids, vocabulary, source = load_text(settings, args.data_dir)
     if saved and saved["vocabulary"] != list(vocabulary):

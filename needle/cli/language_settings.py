@@ -4,7 +4,7 @@ The classifier settings live in `settings`; a run whose --dataset is pydoc or pt
 is a sequence model) takes these instead. The learning rate of epoch i (from 0) is lr · lr_decay^i;
 `clip` is the largest global gradient norm (0: no clipping).
 """
-from .settings import MAX_HIDDEN, UsageError
+from .settings import MAX_HIDDEN, UsageError, resumed_settings
 
 __all__ = [
     "LANGUAGE_DATASETS", "LANGUAGE_MODELS", "LANGUAGE_SETTINGS", "LANGUAGE_DEFAULTS", "LANGUAGE_OPTIONS",
@@ -68,14 +68,7 @@ def resolve_language_settings(args, saved=None):
     change, and any other option given must match.
     """
     if saved is not None:
-        for name in LANGUAGE_FIXED_ON_RESUME:
-            explicit = getattr(args, name)
-            if explicit is not None and explicit != saved[name]:
-                raise UsageError(
-                    f"--{name.replace('_', '-')} {explicit} differs from the checkpoint's "
-                    f"{saved[name]}; a resumed run keeps its settings"
-                )
-        return dict(saved, epochs=args.epochs or saved["epochs"])
+        return resumed_settings(args, saved, LANGUAGE_FIXED_ON_RESUME)
     dataset = args.dataset or "pydoc"
     model = args.model or "lstm"
     if dataset not in LANGUAGE_DATASETS:

@@ -54,6 +54,30 @@ class UsageError(Exception):
     """Something the user can fix (arguments, files, a checkpoint); reported as one line."""
 
 
+def resumed_settings(args, saved, fixed):
+    """A resumed run's settings: the checkpoint's (`saved`), with --epochs the only one that may
+    change; any option in `fixed` that is given must match the checkpoint."""
+    for name in fixed:
+        explicit = getattr(args, name)
+        if explicit is not None and explicit != saved[name]:
+            raise UsageError(
+                f"--{name.replace('_', '-')} {explicit} differs from the checkpoint's "
+                f"{saved[name]}; a resumed run keeps its settings"
+            )
+    return dict(saved, epochs=args.epochs or saved["epochs"])
+
+
+def epochs_done(out, settings, saved):
+    """The epochs the checkpoint `saved` (or None) has done, after checking that `out` can be a folder
+    and that --epochs does not ask for fewer than that."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder; checkpoints and curves go in a folder")
+    done = saved["epoch"] if saved else 0
+    if settings["epochs"] < done:
+        raise UsageError(f"--epochs {settings['epochs']}: the checkpoint already has {done} epochs")
+    return done
+
+
 def resolve_settings(args, saved=None):
     """The run's settings: explicit options, else the defaults for the dataset and model.
 
@@ -61,14 +85,7 @@ def resolve_settings(args, saved=None):
     change, and any other option given must match.
     """
     if saved is not None:
-        for name in FIXED_ON_RESUME:
-            explicit = getattr(args, name)
-            if explicit is not None and explicit != saved[name]:
-                raise UsageError(
-                    f"--{name.replace('_', '-')} {explicit} differs from the checkpoint's "
-                    f"{saved[name]}; a resumed run keeps its settings"
-                )
-        return dict(saved, epochs=args.epochs or saved["epochs"])
+        return resumed_settings(args, saved, FIXED_ON_RESUME)
     settings = {"model": args.model or "mlp", "dataset": args.dataset or "spiral"}
     if settings["model"] == "softmax" and args.hidden is not None:
         raise UsageError("--hidden applies to --model mlp and resnet; softmax has no hidden layer")

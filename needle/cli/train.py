@@ -17,8 +17,6 @@ import time
 
 import numpy as np
 
-import needle as ndl
-
 from .arguments import PROG, build_parser
 from .augment import RandomShifts
 from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
@@ -33,7 +31,9 @@ from .models import build_model
 from .optimizers import build_optimizer, build_scheduler
 from .plot import plot_curves
 from .schema import HISTORY
-from .settings import IMAGE_SHAPES, SHAPES, SHIFTS, UsageError, default_out, describe, input_shape, resolve_settings
+from .settings import (
+    IMAGE_SHAPES, SHAPES, SHIFTS, UsageError, default_out, describe, epochs_done, input_shape, resolve_settings,
+)
 
 __all__ = ["main", "train"]
 
@@ -72,11 +72,7 @@ def train(args):
         refuse_language_options(args)
     settings = resolve_settings(args, saved["settings"] if saved else None)
     out = out or default_out(settings["dataset"], settings["model"])
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder; checkpoints and curves go in a folder")
-    done = saved["epoch"] if saved else 0
-    if settings["epochs"] < done:
-        raise UsageError(f"--epochs {settings['epochs']}: the checkpoint already has {done} epochs")
+    done = epochs_done(out, settings, saved)
 
     ranks = Ranks(getattr(args, "distributed", False))
     np.random.seed(settings["seed"])
