@@ -10,14 +10,12 @@ import hashlib
 import os
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import needle as ndl
 from needle.data.cifar10 import FOLDERS, MAX_PICKLE_BYTES, TEST_BATCH, TRAIN_BATCHES
 
-from .download import DownloadError
+from .download import DownloadError, copy_body
 from .settings import UsageError
 
 __all__ = [
@@ -70,23 +68,14 @@ def download_cifar10(data_dir, mirror=CIFAR10_MIRROR, *, timeout=60.0, log=print
 
 def _fetch(url, path, timeout, data_dir):
     """Stream `url` into `path`, refusing more than MAX_ARCHIVE_BYTES; returns the body's hex MD5."""
-    digest, size = hashlib.md5(usedforsecurity=False), 0
+    digest = hashlib.md5(usedforsecurity=False)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(path, "wb") as out:
-            for chunk in iter(lambda: response.read(_CHUNK_BYTES), b""):
-                size += len(chunk)
-                if size > MAX_ARCHIVE_BYTES:
-                    raise DownloadError(f"{url}: more than {MAX_ARCHIVE_BYTES} bytes; not the CIFAR-10 archive")
-                digest.update(chunk)
-                out.write(chunk)
-    except urllib.error.HTTPError as error:
-        raise DownloadError(f"cannot fetch {url}: HTTP {error.code} {error.reason}") from None
-    except urllib.error.URLError as error:
-        raise DownloadError(
-            f"cannot fetch {url}: {error.reason} (offline? unpack {ARCHIVE} into {data_dir} by hand)"
-        ) from None
+        out = open(path, "wb")
     except OSError as error:
-        raise DownloadError(f"cannot fetch {url}: {error.strerror or error}") from None
+        raise DownloadError(f"cannot write to {path}: {error.strerror or error}") from None
+    with out:
+        copy_body(url, out, timeout, max_bytes=MAX_ARCHIVE_BYTES, what="the CIFAR-10 archive",
+                  by_hand=f"unpack {ARCHIVE} into {data_dir} by hand", digest=digest)
     return digest.hexdigest()
 
 

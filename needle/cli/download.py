@@ -104,7 +104,8 @@ def _fetch(url, data_dir, timeout):
     temporary = Path(temporary)
     try:
         with os.fdopen(handle, "wb") as out:
-            _copy_body(url, out, timeout, data_dir)
+            copy_body(url, out, timeout, max_bytes=MAX_DOWNLOAD_BYTES, what="an MNIST file",
+                      by_hand=f"copy the files into {data_dir} by hand")
         os.chmod(temporary, 0o644)  # mkstemp makes it private to its owner
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -112,22 +113,23 @@ def _fetch(url, data_dir, timeout):
     return temporary
 
 
-def _copy_body(url, out, timeout, data_dir):
-    """Write the body of `url` to the open file `out`, refusing more than MAX_DOWNLOAD_BYTES."""
+def copy_body(url, out, timeout, *, max_bytes, what, by_hand, digest=None):
+    """Write the body of `url` to the open file `out` (and into `digest`, a hashlib object, when given),
+    refusing more than `max_bytes`: a longer body is not `what`. `by_hand` says what to do offline."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             size = 0
             for chunk in iter(lambda: response.read(_CHUNK_BYTES), b""):
                 size += len(chunk)
-                if size > MAX_DOWNLOAD_BYTES:
-                    raise DownloadError(f"{url}: more than {MAX_DOWNLOAD_BYTES} bytes; not an MNIST file")
+                if size > max_bytes:
+                    raise DownloadError(f"{url}: more than {max_bytes} bytes; not {what}")
+                if digest is not None:
+                    digest.update(chunk)
                 out.write(chunk)
     except urllib.error.HTTPError as error:
         raise DownloadError(f"cannot fetch {url}: HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
-        raise DownloadError(
-            f"cannot fetch {url}: {error.reason} (offline? copy the files into {data_dir} by hand)"
-        ) from None
+        raise DownloadError(f"cannot fetch {url}: {error.reason} (offline? {by_hand})") from None
     except OSError as error:
         raise DownloadError(f"cannot fetch {url}: {error.strerror or error}") from None
 
