@@ -54,8 +54,10 @@ def sort(a, dim=-1, descending=False, stable=True, *, axis=None):
     Always stable (`stable` is accepted for PyTorch's signature). The values' adjoint goes back to
     the entry each value came from.
     """
-    indices = argsort(a, dim if axis is None else axis, descending)
-    return SortResult(_pick(a, indices, dim if axis is None else axis), indices)
+    dim = dim if axis is None else axis
+    _axis("sort", dim, _data(a).ndim)
+    indices = argsort(a, dim, descending)
+    return SortResult(_pick(a, indices, dim), indices)
 
 
 def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (PyTorch's argument name)
