@@ -120,3 +120,17 @@ def seeded_weights(shapes, seed=0):
         weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
         weights.append(np.zeros(fan_out, dtype=np.float32))
     return weights
+
+
+def needle_training_step(loss_of, opt):
+    """A needle training step as a closure: `loss_of()` (forward pass and loss), backward without
+    recording the adjoints, `opt.step()`; it returns the loss as a float."""
+
+    def step():
+        loss = loss_of()
+        opt.reset_grad()
+        loss.backward(create_graph=False)
+        opt.step()
+        return float(loss.numpy())
+
+    return step

@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import as_strided
 
 import needle as ndl
 
-from .common import optional_import
+from .common import needle_training_step, optional_import
 
 BATCH, SIZE, C_IN, C_OUT, K = 32, 32, 16, 32, 3
 PADDING = K // 2
@@ -119,14 +119,7 @@ def mnist_cnn_step(batch=128, seed=0):
     labels = ndl.Tensor(rng.integers(0, 10, batch).astype(np.uint8), requires_grad=False)
     loss_fn = ndl.nn.SoftmaxLoss()
 
-    def step():
-        loss = loss_fn(model(inputs), labels)
-        opt.reset_grad()
-        loss.backward(create_graph=False)
-        opt.step()
-        return float(loss.numpy())
-
-    return step
+    return needle_training_step(lambda: loss_fn(model(inputs), labels), opt)
 
 
 def time_per_op(step, steps=5):

@@ -23,7 +23,7 @@ import numpy as np
 import needle as ndl
 from needle.cli.cnn_models import ResNet9
 
-from .common import interleaved_medians, optional_import, peak_memory_mb
+from .common import interleaved_medians, needle_training_step, optional_import, peak_memory_mb
 
 BATCH = 32
 LR = 0.001
@@ -48,14 +48,7 @@ def needle_resnet9_step(X, y, model=None):
     loss_fn = ndl.nn.SoftmaxLoss()
     inputs, labels = ndl.Tensor(X, requires_grad=False), ndl.Tensor(y, requires_grad=False)
 
-    def step():
-        loss = loss_fn(model(inputs), labels)
-        opt.reset_grad()
-        loss.backward(create_graph=False)
-        opt.step()
-        return float(loss.numpy())
-
-    return step
+    return needle_training_step(lambda: loss_fn(model(inputs), labels), opt)
 
 
 def torch_model(source=None):

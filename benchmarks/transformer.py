@@ -10,7 +10,7 @@ import numpy as np
 
 import needle as ndl
 
-from .common import optional_import
+from .common import needle_training_step, optional_import
 
 EMBEDDING = 128
 HEADS = 4
@@ -41,15 +41,7 @@ def needle_step(dropout=DROPOUT):
     opt = ndl.optim.Adam(model.parameters(), lr=LR)
     x, target = (ndl.Tensor(a, requires_grad=False) for a in _data())
 
-    def step():
-        out, _ = model(x)
-        loss = ndl.nn.functional.mse_loss(out, target)
-        opt.reset_grad()
-        loss.backward(create_graph=False)
-        opt.step()
-        return float(loss.numpy())
-
-    return step
+    return needle_training_step(lambda: ndl.nn.functional.mse_loss(model(x)[0], target), opt)
 
 
 def torch_model(dropout=DROPOUT):
