@@ -10,9 +10,10 @@ import numpy as np
 import needle as ndl
 
 from . import schema
+from .optimizers import build_optimizer, build_scheduler
 from .settings import UsageError
 
-__all__ = ["CHECKPOINT_NAME", "save_checkpoint", "read_checkpoint", "restore"]
+__all__ = ["CHECKPOINT_NAME", "save_checkpoint", "read_checkpoint", "restore", "start_or_resume"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -79,3 +80,15 @@ def restore(saved, path, model, opt):
     model.load_state_dict(saved["model"])
     opt.load_state_dict(saved["optimizer"])
     np.random.set_state(saved["rng"])
+
+
+def start_or_resume(settings, model, saved, out, done):
+    """(optimizer, scheduler, history) for training `model` with `settings` from epoch `done`; with a
+    checkpoint `saved` (read from `out`), the model, optimizer, RNG state and history come from it."""
+    opt = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"], settings["weight_decay"])
+    scheduler = build_scheduler(opt, settings["lr_decay"], done)
+    history = {name: list(saved["history"][name]) if saved else [] for name in schema.HISTORY}
+    if saved:
+        restore(saved, out / CHECKPOINT_NAME, model, opt)
+        print(f"resuming {out / CHECKPOINT_NAME} after epoch {done}")
+    return opt, scheduler, history

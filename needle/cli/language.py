@@ -17,10 +17,9 @@ from tqdm import tqdm
 import needle as ndl
 import needle.nn as nn
 
-from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
+from .checkpoint import CHECKPOINT_NAME, read_checkpoint, save_checkpoint, start_or_resume
 from .language_model import LanguageModel, detach_state
 from .language_settings import CHARACTER_DATASETS, describe_language, resolve_language_settings
-from .optimizers import build_optimizer, build_scheduler
 from .schema import HISTORY
 from .settings import UsageError, default_out, epochs_done
 
@@ -138,12 +137,7 @@ def train_language(args, out=None, saved=None):
 
     np.random.seed(settings["seed"])
     model = build_language_model(settings, len(vocabulary))
-    opt = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"], settings["weight_decay"])
-    scheduler = build_scheduler(opt, settings["lr_decay"], done)
-    history = {name: list(saved["history"][name]) if saved else [] for name in HISTORY}
-    if saved:
-        restore(saved, out / CHECKPOINT_NAME, model, opt)
-        print(f"resuming {out / CHECKPOINT_NAME} after epoch {done}")
+    opt, scheduler, history = start_or_resume(settings, model, saved, out, done)
 
     print(describe_language(settings, source, len(train_ids), len(test_ids), len(vocabulary)))
     epochs = settings["epochs"]

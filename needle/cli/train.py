@@ -19,7 +19,7 @@ import numpy as np
 
 from .arguments import PROG, build_parser
 from .augment import RandomShifts
-from .checkpoint import CHECKPOINT_NAME, read_checkpoint, restore, save_checkpoint
+from .checkpoint import CHECKPOINT_NAME, read_checkpoint, save_checkpoint, start_or_resume
 from .cifar import cifar10_folder, load_cifar10
 from .data import load_mnist, load_spiral, mnist_folder
 from .distributed import Ranks, exit_code, refuse_for_language
@@ -28,7 +28,6 @@ from .epoch import run_epoch
 from .language import train_language
 from .language_settings import is_language_run, refuse_language_options
 from .models import build_model
-from .optimizers import build_optimizer, build_scheduler
 from .plot import plot_curves
 from .schema import HISTORY
 from .settings import (
@@ -79,12 +78,7 @@ def train(args):
     in_features, num_classes = SHAPES[settings["dataset"]]
     image_shape = IMAGE_SHAPES.get(settings["dataset"])
     model = build_model(settings["model"], in_features, num_classes, settings["hidden"], image_shape)
-    opt = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"], settings["weight_decay"])
-    scheduler = build_scheduler(opt, settings["lr_decay"], done)
-    history = {name: list(saved["history"][name]) if saved else [] for name in HISTORY}
-    if saved:
-        restore(saved, out / CHECKPOINT_NAME, model, opt)
-        print(f"resuming {out / CHECKPOINT_NAME} after epoch {done}")
+    opt, scheduler, history = start_or_resume(settings, model, saved, out, done)
 
     if settings["dataset"] == "spiral":
         train_set, test_set, source = load_spiral()
