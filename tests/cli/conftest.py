@@ -1,6 +1,7 @@
-"""Fixtures for the needle-train tests: a local HTTP mirror of a folder."""
+"""Fixtures for the needle-train tests: a local HTTP mirror of a folder, and a URL nobody answers."""
 import functools
 import http.server
+import socket
 import threading
 
 import pytest
@@ -34,3 +35,12 @@ def serve():
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def unreachable_url():
+    """http://127.0.0.1:PORT on a port nobody listens on (a probe bound it, then closed it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
