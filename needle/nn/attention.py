@@ -72,20 +72,30 @@ class MultiHeadAttention(Module):
         return f"dropout={self.dropout.p}, causal={self.causal}"
 
 
-def normed_projection(normed, norm, projection):
-    """projection(norm(x)) from x̂ = standardize(x): x̂ (w ⊙ W) + (b W + c), one affine node.
+def normed_projection(x, norm, projection, normed=None):
+    """projection(norm(x)). For the plain LayerNorm1d and Linear the layers build, it is computed from
+    x̂ = standardize(x) (`normed`, when the caller has it already) as x̂ (w ⊙ W) + (b W + c), one
+    affine node; a norm or projection of any other type (a subclass, a replacement) is called as is.
 
     LayerNorm1d's affine part w ⊙ x̂ + b is folded into the Linear (W, bias c) that follows it, so
     the (in, out) weights are scaled rather than the (…, in) activations: two passes over the
     activations saved forward and more backward (workload 9). The gradients reach w, b, W and c
     through the folded weights, which are graph nodes.
     """
+    if type(norm) is not LayerNorm1d or type(projection) is not Linear:
+        return projection(norm(x))
+    normed = standardized(x, norm) if normed is None else normed
     weight = projection.weight
     folded = ops.reshape(norm.weight, (weight.shape[0], 1)) * weight
     bias = ops.matmul(norm.bias, weight)
     if projection.bias is not None:
         bias = bias + ops.reshape(projection.bias, bias.shape)
     return ops.linear(normed, folded, bias)
+
+
+def _same_standardization(norm, other):
+    """Whether `norm` and `other` are plain LayerNorm1d with one eps: their x̂ is the same."""
+    return type(norm) is LayerNorm1d and type(other) is LayerNorm1d and norm.eps == other.eps
 
 
 def standardized(x, norm):
@@ -114,7 +124,8 @@ class AttentionLayer(Module):
     Built in the contract's order: prenorm_q, prenorm_k, prenorm_v, q_projection, k_projection,
     v_projection, attn, out_projection. k/v/out_features default to q_features. Each norm's affine
     part is folded into its projection (`normed_projection`), so forward reads the fields `weight`,
-    `bias` and `eps` of the norms and `weight` (and `bias`) of the projections at call time.
+    `bias` and `eps` of the norms and `weight` (and `bias`) of the projections at call time; a norm or
+    projection replaced by a module of another type is called instead.
     """
 
     def __init__(self, q_features, num_head, dim_head, *, k_features=None, v_features=None,
@@ -153,14 +164,15 @@ class AttentionLayer(Module):
             raise ValueError(f"AttentionLayer: q {q.shape}, k {k.shape}, v {v.shape}: the batch sizes "
                              "must agree, and k and v need the same length")
         heads = self.num_head
-        normed_q = standardized(q, self.prenorm_q)
         # Self-attention: the three norms share x̂ (they differ only in their affine parts).
-        same_eps = self.prenorm_q.eps == self.prenorm_k.eps == self.prenorm_v.eps
-        normed_k = normed_q if k is q and same_eps else standardized(k, self.prenorm_k)
-        normed_v = normed_q if v is q and same_eps else standardized(v, self.prenorm_v)
-        q = split_heads(normed_projection(normed_q, self.prenorm_q, self.q_projection), heads)
-        k = split_heads(normed_projection(normed_k, self.prenorm_k, self.k_projection), heads)
-        v = split_heads(normed_projection(normed_v, self.prenorm_v, self.v_projection), heads)
+        shared = standardized(q, self.prenorm_q) if type(self.prenorm_q) is LayerNorm1d else None
+        normed_k = shared if k is q and _same_standardization(self.prenorm_q, self.prenorm_k) else None
+        normed_v = shared if v is q and _same_standardization(self.prenorm_q, self.prenorm_v) else None
+        q, k, v = (
+            split_heads(normed_projection(q, self.prenorm_q, self.q_projection, shared), heads),
+            split_heads(normed_projection(k, self.prenorm_k, self.k_projection, normed_k), heads),
+            split_heads(normed_projection(v, self.prenorm_v, self.v_projection, normed_v), heads),
+        )
         result, _ = self.attn(q, k, v)
         return self.out_projection(merge_heads(result))
 
@@ -193,7 +205,7 @@ class TransformerLayer(Module):
         if x.shape[2] != self.q_features:
             raise ValueError(f"TransformerLayer: x of shape {x.shape} does not end in q_features={self.q_features}")
         x = x + self.dropout(self.attention(x))
-        hidden = normed_projection(standardized(x, self.norm), self.norm, self.linear1)
+        hidden = normed_projection(x, self.norm, self.linear1)
         hidden = self.dropout(self.relu(hidden))
         return x + self.dropout(self.linear2(hidden))
 

@@ -209,6 +209,26 @@ def test_attention_layer_matches_numpy_for_self_and_cross_attention(causal):
                                atol=1e-12)
 
 
+def test_a_norm_or_projection_replaced_by_another_module_is_called_not_folded():
+    class DoubledNorm(nn.LayerNorm1d):
+        def forward(self, x):
+            return super().forward(x) * 2.0
+
+    layer = nn.AttentionLayer(6, 2, 3, dtype="float64")
+    x = tensor(np.random.randn(2, 3, 6))
+    doubled = DoubledNorm(6, dtype="float64")
+    layer.prenorm_q = doubled
+    replaced = layer(x).numpy()
+    # The same layer, its q norm plain again and its q projection doubled instead: equal results.
+    layer.prenorm_q = nn.LayerNorm1d(6, dtype="float64")
+    layer.q_projection.weight.data = layer.q_projection.weight * 2.0
+    np.testing.assert_allclose(replaced, layer(x).numpy(), rtol=1e-12, atol=1e-12)
+    block = nn.TransformerLayer(6, 2, 3, 8, dtype="float64")
+    reference = block(x).numpy()
+    block.linear1 = nn.Sequential(block.linear1)  # not a Linear: called as a module
+    np.testing.assert_allclose(block(x).numpy(), reference, rtol=1e-12, atol=1e-12)
+
+
 def test_attention_layer_gradients_to_second_order_for_every_parameter():
     # Causal with T_q ≤ T_kv: a query with no visible key (T_q > T_kv) has a softmax of constants,
     # whose finite differences are 0 while the rule (correctly for the formula) is not.
