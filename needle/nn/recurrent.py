@@ -6,12 +6,15 @@ W_ih, W_hh, bias_ih, bias_hh, and read at call time, so code may replace it afte
 
 An LSTM layer projects its input for all time steps in one product and runs the recurrence in one
 `lstm_sequence` node, whose backward pass forms W_hh's adjoint in one product too (workload 8).
-The cells, RNN and GRU run a Python loop over time steps: an RNN or LSTM step multiplies [x_t, h]
-by [W_ih; W_hh] (stacked once per call) in one product for all gates, and an LSTMCell step then
+A layer reads its plain cells' fields directly; a cell replaced by a module of another type (a
+subclass, say) is called step by step instead. The cells, RNN and GRU run a Python loop over time
+steps: an RNN or LSTM step multiplies [x_t, h] by [W_ih; W_hh] (stacked once per call) in one
+product for all gates, and an LSTMCell step then
 records `lstm_update` (the gate nonlinearities and the new state in one node) and two slices. Their
 input is not projected for all steps at once: slicing one (T·bs, gates·H) product per step would
 cost each step a (T, bs, gates·H) adjoint in the backward pass, which grows as T².
 """
+import functools
 import math
 
 import numpy as np
@@ -233,10 +236,14 @@ class RNN(_Layers):
         inputs = self._steps(X)
         finals = []
         for cell, h in zip(self.rnn_cells, self._initial("h0", h0, X)):
-            weight, bias = cell._stacked()
+            if type(cell) is RNNCell:  # its fields stacked once per call, not once per step
+                weight, bias = cell._stacked()
+                step = functools.partial(_rnn_step, weight=weight, bias=bias, nonlinearity=cell.nonlinearity)
+            else:  # a cell replaced by a module of another type runs its own forward
+                step = cell
             outputs = []
             for x in inputs:
-                h = _rnn_step(x, h, weight, bias, cell.nonlinearity)
+                h = step(x, h)
                 outputs.append(h)
             inputs = outputs
             finals.append(h)
@@ -264,6 +271,15 @@ class LSTM(_Layers):
         inputs = X
         finals_h, finals_c = [], []
         for cell, h, c in zip(self.lstm_cells, self._initial("h0", h0, X), self._initial("c0", c0, X)):
+            if type(cell) is not LSTMCell:  # a cell replaced by a module of another type runs its own forward
+                outputs = []
+                for t in range(steps):
+                    h, c = cell(inputs[t], (h, c))
+                    outputs.append(h)
+                inputs = ops.stack(outputs, 0)
+                finals_h.append(h)
+                finals_c.append(c)
+                continue
             cell._check_fields()
             bias = None if cell.bias_ih is None else cell.bias_ih + cell.bias_hh
             # The input's part of every gate at every step in one product, then the recurrence in one node.
@@ -290,11 +306,14 @@ class GRU(_Layers):
         inputs = self._steps(X)
         finals = []
         for cell, h in zip(self.gru_cells, self._initial("h0", h0, X)):
-            cell._check_fields()
-            fields = (cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh)
+            if type(cell) is GRUCell:
+                cell._check_fields()
+                step = functools.partial(_gru_step, fields=(cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh))
+            else:  # a cell replaced by a module of another type runs its own forward
+                step = cell
             outputs = []
             for x in inputs:
-                h = _gru_step(x, h, fields)
+                h = step(x, h)
                 outputs.append(h)
             inputs = outputs
             finals.append(h)

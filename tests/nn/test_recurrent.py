@@ -139,6 +139,41 @@ def test_cells_match_numpy(kind):
         np.testing.assert_allclose(out.numpy(), np_gru_cell(X, h, fields_of(cell)), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("layer_class, cell_class, cells", [
+    (nn.RNN, nn.RNNCell, "rnn_cells"), (nn.LSTM, nn.LSTMCell, "lstm_cells"), (nn.GRU, nn.GRUCell, "gru_cells"),
+])
+def test_a_cell_replaced_by_another_module_runs_its_own_forward(layer_class, cell_class, cells):
+    class Halved(cell_class):
+        def forward(self, X, h=None):
+            out = super().forward(X, h)
+            return tuple(state * 0.5 for state in out) if isinstance(out, tuple) else out * 0.5
+
+    np.random.seed(3)
+    layer = layer_class(3, 4, num_layers=2, dtype="float64")
+    replaced = Halved(4, 4, dtype="float64")
+    replaced.load_state_dict(getattr(layer, cells)[1].state_dict())
+    getattr(layer, cells)[1] = replaced
+    X = ndl.Tensor(np.random.randn(5, 2, 3))
+    output = layer(X)[0].numpy()
+    h = c = ndl.Tensor(np.zeros((2, 4)))
+    expected = []
+    for t in range(5):
+        first = getattr(layer, cells)[0]
+        if cell_class is nn.LSTMCell:
+            h, c = first(X[t], (h, c))
+        else:
+            h = first(X[t], h)
+        expected.append(h)
+    h = c = ndl.Tensor(np.zeros((2, 4)))
+    for t in range(5):
+        if cell_class is nn.LSTMCell:
+            h, c = replaced(expected[t], (h, c))
+        else:
+            h = replaced(expected[t], h)
+        expected[t] = h.numpy()
+    np.testing.assert_allclose(output, np.stack(expected), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("cell_class", [nn.RNNCell, nn.LSTMCell, nn.GRUCell])
 def test_cells_take_none_as_zero_state(cell_class):
     cell = cell_class(IN, HID)
