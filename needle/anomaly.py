@@ -17,8 +17,10 @@ __all__ = ["AnomalyError", "detect_anomaly", "origin_of"]
 
 _PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 
-# id(node) -> (file, line, function) of the user code that created it, for nodes made while
-# enabled; the engine drops the entry when the node dies (Value.__del__), so an id is never reused.
+# id(node) -> (node._order, (file, line, function) of the user code that created it), for nodes
+# made while enabled. An entry counts only for the node whose `_order` it holds, so a later node at
+# a reused id is not given a dead node's site; a reused id overwrites the entry, which keeps the
+# table about as large as the most nodes alive at once.
 creation_sites = {}
 
 class _RulesRunning(threading.local):
@@ -50,8 +52,8 @@ def origin_of(node, file_name_only=False):
 
     `file_name_only`: the file without its folder.
     """
-    site = creation_sites.get(id(node))
-    if site is None:
+    order, site = creation_sites.get(id(node), (None, None))
+    if order != node._order:
         return None
     filename, line, function = site
     return _format_site((os.path.basename(filename), line, function) if file_name_only else site)
@@ -60,7 +62,7 @@ def origin_of(node, file_name_only=False):
 def on_result(value, op, inputs):
     """Engine hook after `op` computed `value`: remember the creation site, check for NaN/Inf."""
     site = _user_site()
-    creation_sites[id(value)] = site
+    creation_sites[id(value)] = (value._order, site)
     if _differentiating.nodes:
         return
     bad = _nonfinite(value.cached_data)

@@ -164,8 +164,9 @@ def _reverse_sweep(outputs, seeds, store, wanted=()):
     # Read once per sweep: neither changes while a sweep runs.
     checked = modes.current.anomaly_enabled
     last_write = Value.last_write
+    pop, push = heapq.heappop, heapq.heappush
     while ready:
-        node = heapq.heappop(ready)[1]
+        node = pop(ready)[1]
         adjoint = pending.pop(node)
         if store:
             node.grad = adjoint if node.op is None or not adjoint.requires_grad else adjoint.detach()
@@ -187,17 +188,20 @@ def _reverse_sweep(outputs, seeds, store, wanted=()):
         inputs = node.inputs
         if len(partials) != len(inputs):
             raise ValueError(f"{type(op).__name__}.gradient: returned {len(partials)} adjoints for {len(inputs)} inputs")
-        for i, inp in enumerate(inputs):
-            partial = partials[i]
+        for inp, partial in zip(inputs, partials):
             if partial is None or not inp.requires_grad:
                 continue
-            if (type(partial) is not Tensor or partial.cached_data.shape != inp.cached_data.shape
-                    or partial.cached_data.dtype != inp.cached_data.dtype):
-                partial = _fitted(op, i, inp, partial)
+            if type(partial) is not Tensor:
+                partial = _fitted(op, partials, inp, partial)
+            else:  # one type of NumPy scalar has one shape and dtype (workload 4's nodes)
+                got, want = partial.cached_data, inp.cached_data
+                if type(got) is not type(want) or type(got) is np.ndarray and (
+                        got.shape != want.shape or got.dtype != want.dtype):
+                    partial = _fitted(op, partials, inp, partial)
             previous = pending.get(inp)  # _accumulate, written out
             if previous is None:
                 pending[inp] = partial
-                heapq.heappush(ready, (-inp._order, inp))
+                push(ready, (-inp._order, inp))
             else:
                 pending[inp] = previous + partial
     return found
@@ -224,8 +228,10 @@ def _refuse_modified(node, x):
     )
 
 
-def _fitted(op, index, inp, partial):
-    """`partial` checked against input `index`: a Tensor of its shape, cast to its floating dtype."""
+def _fitted(op, partials, inp, partial):
+    """`partial`, one of `op`'s `partials`, checked against its input `inp`: a Tensor of its shape,
+    cast to its floating dtype."""
+    index = next(i for i, p in enumerate(partials) if p is partial)
     if not isinstance(partial, Value):
         raise TypeError(
             f"{type(op).__name__}.gradient: adjoint {index} is a {type(partial).__name__}, not a Tensor"

@@ -222,3 +222,46 @@ def test_a_gradient_rule_running_in_one_thread_does_not_silence_anomaly_checks_i
 
     _run_in_threads([sweeping, checking])
     assert not missed
+
+
+def test_the_count_of_changed_modes_returns_to_zero_after_nested_blocks_and_errors():
+    from needle import modes
+
+    base = modes.changed_anywhere  # 0 unless another test left a block open
+    with ndl.no_grad():
+        assert modes.changed_anywhere == base + 1
+        with ndl.enable_grad():  # back at the starting value: not a change
+            assert modes.changed_anywhere == base
+            with pytest.raises(ZeroDivisionError), ndl.autograd.detect_anomaly():
+                assert modes.changed_anywhere == base + 1
+                1 / 0
+        assert modes.changed_anywhere == base + 1
+    with ndl.set_grad_enabled(True):  # already on: not a change
+        assert modes.changed_anywhere == base
+    assert modes.changed_anywhere == base
+
+
+def test_a_thread_in_no_grad_makes_every_other_thread_read_its_own_mode():
+    from needle import modes
+
+    base = modes.changed_anywhere
+    entered, release = threading.Event(), threading.Event()
+
+    def evaluator():
+        with ndl.no_grad():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=evaluator)
+    thread.start()
+    entered.wait(10)
+    try:
+        assert modes.changed_anywhere == base + 1
+        x = ndl.Tensor([1.0, 2.0])
+        assert (x * 2.0).requires_grad  # this thread still records
+        with ndl.no_grad():
+            assert not (x * 2.0).requires_grad
+    finally:
+        release.set()
+        thread.join()
+    assert modes.changed_anywhere == base
