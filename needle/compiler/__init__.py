@@ -63,6 +63,7 @@ class _Entry:
         self.tracer.rng_states.clear()
         self.tracer.snapshots.clear()
         for record in self.tracer.records:
+            record.saved = None
             if record.kind != "const":
                 record.data = None
 
@@ -71,8 +72,13 @@ class _Entry:
         for slot in slots:
             record = self.tracer.records[slot]
             record.kind, record.args, record.live = "derived", tuple(record.source.slots), True
+            record.saved_from = record.source.saving_slot()
             for drawn in record.source.absorbed:  # drawn by the recipe itself on replay
                 self.tracer.records[drawn].kind = "absorbed"
+        made_by_recipes = set(slots)
+        for record in self.tracer.records:  # a node a recipe makes keeps no saved data: compute again
+            if record.saved_from in made_by_recipes:
+                record.saved_from = None
         self.build()
 
 
@@ -251,7 +257,7 @@ def _first_difference(first, second, derived):
         for a in record.args:
             users.setdefault(a, record)
     for slot, (a, b) in enumerate(zip(first.records, second.records)):
-        if a.kind != b.kind or a.args != b.args:
+        if a.kind != b.kind or a.args != b.args or a.saved_from != b.saved_from:
             return f"step {slot} differs ({a.kind} and {b.kind})"
         if a.kind == "op" and (type(a.op) is not type(b.op) or not _same(_params(a.op), _params(b.op))):
             if _op_recipe_fits(a, b, first, second):

@@ -2,7 +2,9 @@
 
 The source defines `replay(x0, x1, ...)` over the input arrays and returns a tuple of arrays: the
 outputs, then the gradients. It runs on arrays alone, making no Tensor. Ops, constants, state
-tensors and random draws are names in the namespace the source is executed in.
+tensors and random draws are names in the namespace the source is executed in. A SavingOp step
+whose saved data a later step takes is one `v18, saved18 = op.compute_saving(...)` line, and that
+later step `op.compute_with_saved(v18, saved18, ...)` (or `recipe(..., saved=saved18)`).
 """
 import re
 
@@ -111,6 +113,8 @@ def _line(step, names, records):
         return f"{target} = {function}({call})  # the constant {record.source!r} makes: {_described(record.data)}"
     if record.kind == "derived":
         recipe = names.global_name("recipe", record.source)
+        if record.saved_from is not None:
+            args.append(f"saved={_saved_name(record.saved_from)}")
         names.names[step.slot] = target
         return f"{target} = {recipe}({', '.join(args)})  # the constant {record.source!r} makes: {_described(record.data)}"
     shapes = ", ".join(_described(records[a].data) for a in record.args)
@@ -128,7 +132,28 @@ def _line(step, names, records):
             rendered.append(f"out={names.of(step.out)}")
         call = f"{step.template.function}({', '.join(rendered)})"
     else:
-        op = names.global_name(op_name(record.op), record.op)
-        call = f"{op}.compute({', '.join(args)})"
+        call = _compute_call(step, names, args)
     names.names[step.slot] = target
+    if step.slot in names.program.saving:
+        return f"{target}, {_saved_name(step.slot)} = {call}{comment}, saves {_described(record.saved)}"
+    if record.saved_from is not None:
+        comment += f", from the data {names.of(record.saved_from)} saved"
     return f"{target} = {call}{comment}"
+
+
+def _compute_call(step, names, args):
+    """The op's own call: `compute`, `compute_saving` for a step whose saved data a later step takes,
+    `compute_with_saved` for that later step (the saving step's result and saved data first)."""
+    record = step.record
+    op = names.global_name(op_name(record.op), record.op)
+    if step.slot in names.program.saving:
+        return f"{op}.compute_saving({', '.join(args)})"
+    if record.saved_from is not None:
+        forward = [names.of(record.saved_from), _saved_name(record.saved_from)]
+        return f"{op}.compute_with_saved({', '.join(forward + args)})"
+    return f"{op}.compute({', '.join(args)})"
+
+
+def _saved_name(slot):
+    """The variable holding the saved data of the SavingOp step at `slot` (`v<slot>` its result)."""
+    return f"saved{slot}"

@@ -9,6 +9,9 @@ Passes, each counted in `Program.stats` (the tests read the counts):
   no later step reads: the dying input itself for an elementwise op (`inplace`, an adjoint
   accumulated in place being the common case), else a freed array of the same shape and dtype
   (`reused`). Inputs, state, constants and draws are never written.
+- saved data: a step that takes a SavingOp node's result and saved data (`Record.saved_from`)
+  reads that node's slot; the node's step then keeps its saved data (`saving`), computed by the
+  same `compute_saving` call as its result (`from_saved` counts the steps that take it).
 """
 import numpy as np
 
@@ -50,8 +53,11 @@ class Program:
             "folded": tracer.folded,
             "templated": 0, "inplace": 0, "reused": 0,
         }
+        takers = [r for s, r in enumerate(self.records) if s in kept and r.saved_from is not None]
+        self.saving = {r.saved_from for r in takers}  # SavingOp steps whose saved data a later step takes
+        self.stats["from_saved"] = len(takers)
         self.steps = [
-            Step(s, r, template_of(r)) for s, r in enumerate(self.records)
+            Step(s, r, None if s in self.saving else template_of(r)) for s, r in enumerate(self.records)
             if s in kept and r.kind in ("op", "random", "derived")
         ]
         self.stats["templated"] = sum(1 for step in self.steps if step.template is not None)
@@ -81,7 +87,7 @@ class Program:
             if slot in kept:
                 continue
             kept.add(slot)
-            stack.extend(self.records[slot].args)
+            stack.extend(self.records[slot].reads())
         return kept
 
     # ---- liveness and buffers ---------------------------------------------------------------------
@@ -90,7 +96,7 @@ class Program:
         position = {step.slot: i for i, step in enumerate(self.steps)}
         last_use = {}
         for i, step in enumerate(self.steps):
-            for a in step.record.args:
+            for a in step.record.reads():
                 last_use[a] = i
         for slot in self._roots():
             if self.records[slot].kind != "random" or slot in self.output_slots:
@@ -101,8 +107,8 @@ class Program:
             step = self.steps[i]
             slot_end = max(last_use.get(step.slot, i), end.get(step.slot, i))
             end[step.slot] = slot_end
-            if step.template is None:  # its result may be a view of its inputs
-                for a in step.record.args:
+            if step.template is None:  # its result may be a view of its inputs (or of saved data)
+                for a in step.record.reads():
                     if a in position:
                         end[a] = max(end.get(a, position[a]), slot_end)
         self.end = end

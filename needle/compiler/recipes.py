@@ -69,10 +69,19 @@ class Recipe:
         self.specs = specs  # per argument: ("plain", x) | ("value", spec) | ("tuple", [specs])
         self.slots = slots  # the slots whose arrays a call takes, in order
         self.index = None  # which leaf of the method's call is the constant
+        self.saved_from = None  # the slot of a SavingOp node among the arguments (the rule's node)
 
-    def leaves(self, *arrays):
+    def saving_slot(self):
+        """The slot of the SavingOp node whose saved data a replay hands in, or None (a fast form
+        needs none)."""
+        return None if self.fast is not None else self.saved_from
+
+    def leaves(self, *arrays, saved=None):
+        """The leaves the method makes over `arrays` (one per slot); `saved`: the saved data of the
+        node at `saved_from`, as the replay's forward step kept it (else computed again)."""
         data = dict(zip(self.slots, arrays))
-        args = [_rebuilt(spec, data) for spec in self.specs]
+        kept = {} if saved is None else {self.saved_from: saved}
+        args = [_rebuilt(spec, data, kept) for spec in self.specs]
         capture = _Capture()
         owner = self.op
         if self.owner_source is not None and self.owner_source.last_op is not None:
@@ -162,8 +171,8 @@ class Recipe:
                 return
         self.fast = entry
 
-    def __call__(self, *arrays):
-        leaves = self.leaves(*arrays)
+    def __call__(self, *arrays, saved=None):
+        leaves = self.leaves(*arrays, saved=saved)
         if self.target == "op":
             self.last_op, result = self.results[self.index]
             return result
@@ -180,20 +189,24 @@ def _equal(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
-def _rebuilt(spec, data):
+def _rebuilt(spec, data, saved):
+    """The argument `spec` describes, over the arrays `data` (slot -> array); `saved`: slot -> the
+    saved data of SavingOp nodes the replay already has."""
     kind, content = spec
     if kind == "plain":
         return content
     if kind == "tuple":
-        return tuple(_rebuilt(s, data) for s in content)
+        return tuple(_rebuilt(s, data, saved) for s in content)
     slot, requires_grad, op, input_specs = content
     saving = op is not None and isinstance(op, SavingOp)
     value = (SavedTensor if saving else Tensor).make_const(data[slot])
     value.requires_grad = requires_grad
     if op is not None:
         value.op = op
-        value.inputs = tuple(_rebuilt(s, data) for s in input_specs)
-        if saving:  # what the forward pass saved, made again from the replay's inputs
+        value.inputs = tuple(_rebuilt(s, data, saved) for s in input_specs)
+        if saving and slot in saved:  # what the replay's forward step saved
+            value.saved = saved[slot]
+        elif saving:  # what the forward pass saved, made again from the inputs
             value.saved = op.compute_saving(*[x.cached_data for x in value.inputs])[1]
     return value
 
@@ -235,6 +248,7 @@ def _recipe_of(tracer, op, code, local, function=None, strict=False):
         return None
     slots = []
     live = [False]
+    saving = []  # slots of the SavingOp nodes among the arguments
 
     def spec_of(x, depth=0):
         if isinstance(x, Value):
@@ -245,6 +259,9 @@ def _recipe_of(tracer, op, code, local, function=None, strict=False):
             if slot not in slots:
                 slots.append(slot)
             inputs = [spec_of(i, depth + 1) for i in x.inputs] if depth == 0 and x.op is not None else []
+            if depth == 0 and isinstance(x.op, SavingOp) and tracer.records[slot].kind == "op" and slot not in saving:
+                saving.append(slot)
+                tracer.records[slot].saved = x.saved
             return "value", (slot, x.requires_grad, x.op if depth == 0 else None, inputs)
         if isinstance(x, tuple) and any(isinstance(i, Value) for i in x):
             return "tuple", [spec_of(i, depth) for i in x]
@@ -258,7 +275,9 @@ def _recipe_of(tracer, op, code, local, function=None, strict=False):
         return None
     if not live[0]:
         return None
-    return Recipe(op, code.co_name if function is None else function, specs, slots)
+    recipe = Recipe(op, code.co_name if function is None else function, specs, slots)
+    recipe.saved_from = saving[0] if len(saving) == 1 else None
+    return recipe
 
 
 class _NoRecipe(Exception):

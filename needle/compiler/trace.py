@@ -10,6 +10,11 @@ new leaf to `on_leaf`, each in-place write to `on_write`). A record is one slot 
 - `op`: an op applied to earlier slots, when one of them is live (depends on an input, a state
   or a draw). An op over constants only is not recorded: its result is a constant (folding).
 
+An op with a `compute_with_saved(forward, saved, *args)` method made inside a rule of a SavingOp
+node (an adjoint built from the node's saved data, as `LSTMSequence.gradient` builds its
+`LSTMSequenceAdjoint`) records that node's slot as `saved_from`: its replay takes the node's result
+and saved data, which the node's own replay line keeps, instead of computing them again.
+
 The forward pass, the reverse sweep (`sweeps.grad`) and any transform (`ndl.func.grad`) run as
 in eager mode, so the records come from the same compute/gradient/jvp as eager results.
 """
@@ -17,10 +22,12 @@ import sys
 
 import numpy as np
 
-from ..autograd import TensorTuple, Value
+from ..autograd import SavedTensor, SavingOp, TensorTuple, Value
 from .recipes import find_op_recipe, find_recipe, has_array_params
 
 __all__ = ["Record", "Tracer", "TraceError"]
+
+_MAX_DEPTH = 8  # frames searched above an op for the rule that made it
 
 
 class TraceError(RuntimeError):
@@ -30,7 +37,7 @@ class TraceError(RuntimeError):
 class Record:
     """One slot of a traced program: `kind`, the op and its argument slots, and its trace-time data."""
 
-    __slots__ = ("kind", "op", "args", "data", "source", "live")
+    __slots__ = ("kind", "op", "args", "data", "source", "live", "saved_from", "saved")
 
     def __init__(self, kind, data, *, op=None, args=(), source=None, live=True):
         self.kind = kind
@@ -39,6 +46,12 @@ class Record:
         self.data = data
         self.source = source  # input position, state Value, random draw function
         self.live = live
+        self.saved_from = None  # slot of the SavingOp node whose result and saved data the replay takes
+        self.saved = None  # a SavingOp node's saved data at trace time, once a later record takes it
+
+    def reads(self):
+        """The slots this record's replay reads: its arguments, then the node it takes saved data from."""
+        return self.args if self.saved_from is None else self.args + (self.saved_from,)
 
 
 class Tracer:
@@ -102,6 +115,12 @@ class Tracer:
         slot = self._add(value, Record("op", data, op=op, args=slots))
         if has_array_params(op):  # its parameters may come from input values: remember its maker
             self.records[slot].source = find_op_recipe(self, sys._getframe(1))
+        if hasattr(op, "compute_with_saved"):
+            node = _saving_rule_node(sys._getframe(1))
+            forward = self.slot_of.get(node) if node is not None else None
+            if forward is not None and self.records[forward].kind == "op":
+                self.records[slot].saved_from = forward
+                self.records[forward].saved = node.saved
 
     def on_leaf(self, value):
         """A new leaf (`make_const`) over a live value's array is a detached copy: the same slot."""
@@ -156,6 +175,19 @@ class Tracer:
                 "conversions are fixed at trace time. Keep the computation in needle ops, or pass "
                 "the value as a non-Tensor argument"
             )
+
+
+def _saving_rule_node(frame):
+    """The node whose rule is running above `frame` (the innermost method of an op with a `node`
+    argument made by that op), when it is a SavingOp's node, else None."""
+    for _ in range(_MAX_DEPTH):
+        if frame is None:
+            return None
+        owner, node = frame.f_locals.get("self"), frame.f_locals.get("node")
+        if isinstance(node, Value) and node.op is owner and owner is not None:
+            return node if isinstance(owner, SavingOp) and isinstance(node, SavedTensor) else None
+        frame = frame.f_back
+    return None
 
 
 def slot_of_output(tracer, value, name):

@@ -295,7 +295,8 @@ def _on_stand_ins(values, derive):
 class LSTMSequenceAdjoint(TensorTupleOp):
     """(z̄ (T, N, 4H), h̄0 (N, H), c̄0 (N, H)) from (Ȳ, x, W_hh, h0, c0): the adjoints `lstm_sequence`'s
     rule sends back from its output adjoint Ȳ (2, T, N, H), by backpropagation through time in
-    one NumPy loop (the forward's activations are recomputed, or taken from the forward node).
+    one NumPy loop (the forward's activations are recomputed by `compute`, or taken from the
+    forward node by `compute_with_saved`, as the forward's rule and a compiled replay do).
 
     Linear in Ȳ. Its own rules differentiate the same backward pass unrolled into `lstm_update`
     nodes (`_unrolled_adjoints`): the vector-Jacobian product by a reverse sweep over it, the jvp
@@ -315,7 +316,13 @@ class LSTMSequenceAdjoint(TensorTupleOp):
                 f"expected (2, {steps}, {batch}, {width // 4})"
             )
         out, acts, tau = _lstm_forward(gates, weight, h0, c0)
-        return _lstm_backward(weight, h0, c0, out, acts, tau, out_grad, self.need_h0)
+        return self.compute_with_saved(out, (acts, tau), out_grad, gates, weight, h0, c0)
+
+    def compute_with_saved(self, states, saved, out_grad, gates, weight, h0, c0):
+        """`compute`'s result from the forward pass `lstm_sequence(gates, weight, h0, c0)` already
+        made: its states Y (2, T, N, H) and saved data (activations (T, N, 4H), τ (T, N, H))."""
+        acts, tau = saved
+        return _lstm_backward(weight, h0, c0, states, acts, tau, out_grad, self.need_h0)
 
     def gradient(self, out_grad, node):
         from .. import sweeps  # needle: sweeps are built on ops; see _on_stand_ins
@@ -371,13 +378,13 @@ class LSTMSequence(SavingOp):
 
     def gradient(self, out_grad, node):
         gates, weight, h0, c0 = node.inputs
-        acts, tau = node.saved
         # needle: the adjoint node reuses the activations this node saved instead of recomputing
-        # them (its `compute` would): one NumPy loop, in any grad mode (workload 8).
-        arrays = _lstm_backward(weight.cached_data, h0.cached_data, c0.cached_data, node.cached_data,
-                                acts, tau, out_grad.cached_data, h0.requires_grad)
+        # them (its `compute` would): one NumPy loop, in any grad mode (workload 8). A compiled
+        # replay does the same (`compute_with_saved` made in this rule takes this node's saved data).
         op = LSTMSequenceAdjoint(h0.requires_grad)
-        adjoints = TensorTuple.make_from_op(op, (out_grad, gates, weight, h0, c0), arrays)
+        inputs = (out_grad, gates, weight, h0, c0)
+        arrays = op.compute_with_saved(node.cached_data, node.saved, *[x.cached_data for x in inputs])
+        adjoints = TensorTuple.make_from_op(op, inputs, arrays)
         grad_gates = tuple_get_item(adjoints, 0)
         grad_weight = None
         if weight.requires_grad:
