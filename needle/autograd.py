@@ -22,7 +22,7 @@ Speed tricks, each paid for by a workload in `benchmarks/` (`python -m benchmark
 - The per-thread modes are read only while some thread has changed one (`modes.changed_anywhere`):
   a thread-local read costs 30 ns, two per node (workload 4: about 4%).
 - The reverse sweep writes out its inner loop and reads the modes once per sweep
-  (`sweeps._reverse_sweep`), and pauses the cycle collector (`sweeps._collector_paused`, workload 4).
+  (`sweeps._reverse_sweep`), and pauses the cycle collector (`sweeps._SweepModes`, workload 4).
 """
 import gc
 import re

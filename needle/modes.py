@@ -34,8 +34,9 @@ _changed_lock = threading.Lock()
 _STARTING = {"grad_enabled": True, "anomaly_enabled": False, "tracer": None}
 
 
-def _set_mode(name, value):
-    """Set this thread's mode `name` to `value`; returns the value it replaces. Counts the change
+def set_mode(name, value):
+    """Set this thread's mode `name` to `value`; returns the value it replaces (the `with` blocks
+    below are the public way; the sweeps call this directly, being cheaper). Counts the change
     in `changed_anywhere` before a mode leaves its starting value and after it returns to it."""
     global changed_anywhere
     previous = getattr(current, name)
@@ -75,11 +76,11 @@ class _Mode(contextlib.ContextDecorator):
 
     def __enter__(self):
         stack = self._previous.__dict__.setdefault("stack", [])
-        stack.append(_set_mode(self.name, self.enabled))
+        stack.append(set_mode(self.name, self.enabled))
         return self
 
     def __exit__(self, *exc):
-        _set_mode(self.name, self._previous.stack.pop())
+        set_mode(self.name, self._previous.stack.pop())
         return False
 
     def _recreate_cm(self):
@@ -118,11 +119,11 @@ class _Mode(contextlib.ContextDecorator):
 @contextlib.contextmanager
 def tracing(tracer):
     """Record every op of this thread into `tracer` (`needle.compile`) for a `with` block."""
-    previous = _set_mode("tracer", tracer)
+    previous = set_mode("tracer", tracer)
     try:
         yield tracer
     finally:
-        _set_mode("tracer", previous)
+        set_mode("tracer", previous)
 
 
 def no_grad():

@@ -82,28 +82,36 @@ class DataLoader:
         return (self.collate_fn or default_collate)(examples)
 
     def _read_batched(self, indices):
-        name = type(self.dataset).__name__
-        hint = f"{name}.batched is True, so its __getitem__ must take an index array and return the batch"
         try:
             items = self.dataset[indices]
         except Exception as error:
             if hasattr(error, "add_note"):  # Python 3.11+
-                error.add_note(f"DataLoader read {name}[index array]: {hint}")
+                name = type(self.dataset).__name__
+                error.add_note(f"DataLoader read {name}[index array]: {_batched_hint(name)}")
             raise
         if isinstance(items, (np.ndarray, Tensor)):  # a dataset of one array may return it bare
             items = (items,)
-        return _batch_tensors(items, len(indices), f"DataLoader: {name}[index array of {len(indices)}]", hint)
+        return _batch_tensors(items, len(indices), self.dataset)
 
 
-def _batch_tensors(value, size, source, hint):
-    """`value`'s arrays as constant Tensors over the same data, in its structure (tuples, dicts)."""
+def _batched_hint(name):
+    return f"{name}.batched is True, so its __getitem__ must take an index array and return the batch"
+
+
+def _batch_tensors(value, size, dataset):
+    """`value`'s arrays as constant Tensors over the same data, in its structure (tuples, dicts);
+    `dataset` returned it for an index array of `size`."""
     if isinstance(value, (tuple, list)):  # before Mapping: an abstract-class check costs more
-        return tuple(_batch_tensors(part, size, source, hint) for part in value)
+        return tuple(_batch_tensors(part, size, dataset) for part in value)
     if isinstance(value, collections.abc.Mapping):
-        return {key: _batch_tensors(part, size, source, hint) for key, part in value.items()}
+        return {key: _batch_tensors(part, size, dataset) for key, part in value.items()}
     is_array = isinstance(value, (np.ndarray, Tensor))
     if is_array and value.shape[:1] == (size,):
         # Batches are inputs, not parameters: constant leaves over the indexed arrays, no copy.
         return Tensor.from_numpy(value.numpy() if isinstance(value, Tensor) else value)
     got = f"shape {value.shape}" if is_array else f"a value of type {type(value).__name__}"
-    raise ValueError(f"{source} returned {got}, not a batch of {size} along axis 0; {hint}")
+    name = type(dataset).__name__
+    raise ValueError(
+        f"DataLoader: {name}[index array of {size}] returned {got}, not a batch of {size} along axis 0; "
+        f"{_batched_hint(name)}"
+    )
