@@ -38,7 +38,7 @@ from .tensor_methods import TensorMethods
 
 __all__ = [
     "Value", "Tensor", "TensorTuple", "SavedTensor", "Op", "TensorOp", "TensorTupleOp", "SavingOp",
-    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "live_values", "as_tensor", "constant_data",
+    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "live_values", "last_write", "as_tensor", "constant_data",
     "find_topo_sort", "compute_gradient_of_variables", "grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "AnomalyError",
 ]
@@ -49,6 +49,12 @@ __all__ = [
 # backward sweep needs no sort; an input with a later `_order` than its node was written after
 # the node was made, and the node's rule would read changed data.
 _clock = 0
+
+# The clock reading of the latest in-place write to any node (`last_write`). A module global, not
+# a class attribute of Value: writing a class attribute invalidates the interpreter's attribute
+# caches for every node type, which an optimizer step (a write per parameter) then paid on every
+# attribute read until they were rebuilt (a BatchNorm layer's backward: 17% slower; workload 5).
+_last_write = 0
 
 # This thread's modes, read on every op (`modes.current`).
 _modes = modes.current
@@ -167,6 +173,12 @@ class MultilinearOp(TensorOp):
 _NAMED_ERROR = re.compile(r"^[a-z_]+: ")
 
 
+def last_write():
+    """The clock reading of the latest in-place write: a node made after it (larger `_order`)
+    cannot have a written input, so the sweep checks versions only for nodes older than this."""
+    return _last_write
+
+
 def live_values():
     """The number of Values alive now, unreachable ones not yet collected included: the course's
     `TENSOR_COUNTER`. Counted when asked, by a scan of the collector's objects, rather than by a
@@ -260,16 +272,12 @@ class Value:
     def is_leaf(self):
         return self.op is None
 
-    # The clock reading of the latest in-place write to any node: a node made after it cannot
-    # have a written input, so the sweep checks versions only for nodes older than this.
-    last_write = 0
-
     def bump_version(self):
         """Record an in-place write of this node's data: the rules of nodes made before it refuse
         to read it. A recorded node also becomes a leaf: its data no longer comes from its inputs."""
-        global _clock
+        global _clock, _last_write
         _clock += 1
-        self._order = Value.last_write = _clock
+        self._order = _last_write = _clock
         self.op, self.inputs = None, ()
         if modes.changed_anywhere and _modes.tracer is not None:
             _modes.tracer.on_write(self)

@@ -8,7 +8,7 @@ import heapq
 
 import numpy as np
 
-from . import anomaly, modes, ops
+from . import anomaly, autograd, modes, ops
 from .autograd import Tensor, TensorTuple, Value, ZeroTangent
 
 __all__ = ["find_topo_sort", "backward", "compute_gradient_of_variables", "grad", "tangent_sweep"]
@@ -172,7 +172,7 @@ def _reverse_sweep(outputs, seeds, store, wanted=()):
     found = {}
     # Read once per sweep: neither changes while a sweep runs.
     checked = modes.current.anomaly_enabled
-    last_write = Value.last_write
+    last_write = autograd.last_write()
     pop, push = heapq.heappop, heapq.heappush
     while ready:
         node = pop(ready)[1]
