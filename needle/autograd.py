@@ -38,8 +38,8 @@ from .tensor_methods import TensorMethods
 
 __all__ = [
     "Value", "Tensor", "TensorTuple", "SavedTensor", "Op", "TensorOp", "TensorTupleOp", "SavingOp",
-    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "live_values", "last_write", "as_tensor", "constant_data",
-    "find_topo_sort", "compute_gradient_of_variables", "grad",
+    "LinearOp", "MultilinearOp", "ZeroTangent", "TENSOR_COUNTER", "live_values", "last_write", "as_tensor",
+    "constant_data", "find_topo_sort", "compute_gradient_of_variables", "grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "AnomalyError",
 ]
 
