@@ -56,7 +56,7 @@ class Ranks:
         if self.size == 1:
             return model
         wrapped = ndl.nn.parallel.DistributedDataParallel(model)
-        wrapped.attach(opt)
+        wrapped.attach(opt, shared_parameters=not opt.keeps_state())  # one copy per machine where it can
         return wrapped
 
     def average(self, result):

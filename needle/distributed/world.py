@@ -280,6 +280,21 @@ def _node_comm():
     return _world.node_comm or None
 
 
+def node_comm():
+    """The ranks on this machine as a communicator when every rank of the world is on it, else None
+    (also in a world of one). Collective on first use."""
+    return _node_comm() if _comm() is not None else None
+
+
+def shared_on_node(count, dtype, node):
+    """(window, array): one flat array of `count` numbers of `dtype` in an MPI shared-memory window
+    that every rank of `node` (`node_comm()`) maps; held by the node's rank 0. Collective over `node`;
+    `window.Free()` releases it."""
+    item = np.dtype(dtype).itemsize
+    window = _world.mpi.Win.Allocate_shared(max(count, 1) * item if node.Get_rank() == 0 else 0, item, comm=node)
+    return window, np.frombuffer(window.Shared_query(0)[0], dtype, count=count)
+
+
 class BucketSum:
     """The sum over the ranks of one flat bucket of `count` numbers of `dtype`, reused step after step.
 
@@ -306,11 +321,10 @@ class BucketSum:
             return
         mpi, item = _world.mpi, self.dtype.itemsize
         slots = mpi.Win.Allocate_shared(max(self.count, 1) * item, item, comm=node)
-        total = mpi.Win.Allocate_shared(max(self.count, 1) * item if node.Get_rank() == 0 else 0, item, comm=node)
+        total, self.result = shared_on_node(self.count, self.dtype, node)
         self.windows = (slots, total)
         self.slots = [np.frombuffer(slots.Shared_query(q)[0], self.dtype, count=self.count) for q in range(node.Get_size())]
         self.input = self.slots[node.Get_rank()]
-        self.result = np.frombuffer(total.Shared_query(0)[0], self.dtype, count=self.count)
         bounds = [self.count * q // len(self.slots) for q in range(len(self.slots) + 1)]
         self.slice = slice(bounds[node.Get_rank()], bounds[node.Get_rank() + 1])
 

@@ -143,6 +143,10 @@ class Optimizer:
         self.param_groups.append({"params": params, **hyperparameters})
         self.params.extend(params)
 
+    def keeps_state(self):
+        """Whether a step keeps per-parameter state (momentum, moment estimates) with these settings."""
+        return bool(self.state_names)
+
     def _group_values(self, group):
         """A group dict in the names this optimizer stores (Adam turns `betas` into beta1, beta2)."""
         return group

@@ -32,6 +32,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
 
+    def keeps_state(self):
+        return any(group["momentum"] != 0 for group in self.param_groups)
+
     def _update(self, p, param, grad, group):
         return _heavy_ball_step(self, p, param, grad, group, group["momentum"], 1.0)
 

@@ -157,6 +157,20 @@ def test_wrapper_in_a_world_of_one_keeps_weights_and_gradients_and_buckets_by_si
         nn.parallel.DistributedDataParallel([model])
 
 
+def test_shared_parameters_in_a_world_of_one_change_nothing_and_keeping_state_is_declared():
+    model = nn.Linear(3, 2)
+    opt = nn.parallel.DistributedDataParallel(model).attach(ndl.optim.SGD(model.parameters(), lr=0.5),
+                                                           shared_parameters=True)
+    before = model.weight.numpy().copy()
+    model(ndl.Tensor(np.ones((2, 3), dtype=np.float32))).sum().backward()
+    opt.step()
+    assert model.weight.cached_data.flags.owndata
+    np.testing.assert_allclose(model.weight.numpy(), before - 0.5 * 2.0, rtol=1e-6)
+    assert not ndl.optim.SGD(model.parameters()).keeps_state()
+    assert ndl.optim.SGD(model.parameters(), momentum=0.9).keeps_state()
+    assert ndl.optim.Adam(model.parameters()).keeps_state()
+
+
 def test_a_bucket_sum_in_a_world_of_one_is_its_private_input_unchanged():
     bucket = dist.world.BucketSum(5, np.float32)
     assert not bucket.shared and bucket.input.shape == (5,) and bucket.input.dtype == np.float32

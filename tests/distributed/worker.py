@@ -2,8 +2,9 @@
 assertion on any rank aborts the job (the exception hook of needle.distributed), so the caller checks
 the exit code and the closing line of rank 0.
 
-    checks   collectives, sampler, 2 ranks x B/2 vs 1 process x B (SGD, Adam; float32, float64),
-             digests equal on every rank after wrapping and each step, SyncBatchNorm vs BatchNorm
+    checks   collectives, sampler, 2 ranks x B/2 vs 1 process x B (SGD, Adam, and plain SGD with the
+             parameters kept once per machine; float32, float64), digests equal on every rank after
+             wrapping and each step, SyncBatchNorm vs BatchNorm, shared parameters' guards
     raise    rank 1 raises while rank 0 waits in a collective
     kill     rank 1 kills itself (SIGKILL) while rank 0 waits in a collective
 """
@@ -57,6 +58,8 @@ def mlp(dtype, norm=None):
 def optimizer(name, params):
     if name == "sgd":
         return ndl.optim.SGD(params, lr=0.1, momentum=0.9)
+    if name == "plain-sgd":  # no per-parameter state: the parameters may be kept once per machine
+        return ndl.optim.SGD(params, lr=0.1)
     return ndl.optim.Adam(params, lr=0.01)
 
 
@@ -83,7 +86,7 @@ def one_process(dtype, opt_name, norm=None):
     return train(model, optimizer(opt_name, model.parameters()), loader)
 
 
-def two_ranks(dtype, opt_name, norm=None):
+def two_ranks(dtype, opt_name, norm=None, shared_parameters=False):
     """Each rank with batch B/2; rank 1 starts from other weights, which wrapping must replace.
 
     With per-rank BatchNorm the running statistics differ after a step (each rank saw its shard) until
@@ -93,7 +96,7 @@ def two_ranks(dtype, opt_name, norm=None):
     inner = mlp(dtype, norm)
     model = nn.parallel.DistributedDataParallel(inner)
     assert_same_on_every_rank(model, "after wrapping")
-    opt = model.attach(optimizer(opt_name, model.parameters()))
+    opt = model.attach(optimizer(opt_name, model.parameters()), shared_parameters=shared_parameters)
     np.random.seed(7)
     loader = ndl.data.DataLoader(data(dtype), BATCH // dist.world_size(), shuffle=True, distributed=True)
     train(model, opt, loader, lambda step: assert_same_on_every_rank(model, f"after step {step}", buffers))
@@ -176,13 +179,53 @@ def check_buckets():
     assert np.allclose(averages[0], 1.5) and all(np.array_equal(averages[0], a) for a in averages), averages
 
 
-def check_different_models_are_refused():
+def check_shared_parameters():
+    """attach(shared_parameters=True): one copy of the weights on the machine (a write by rank 0 is
+    seen by rank 1), data given later is adopted into it, stateful optimizers are refused."""
+    model = nn.parallel.DistributedDataParallel(mlp("float32"))
+    opt = model.attach(optimizer("plain-sgd", model.parameters()), shared_parameters=True)
+    first = model.parameters()[0]
+    dist.barrier()
+    if dist.rank() == 0:
+        first.cached_data[0, 0] = 42.0
+    dist.barrier()
+    assert first.numpy()[0, 0] == 42.0, f"rank {dist.rank()}: the parameters are not one copy"
+    dist.barrier()
+    for p in model.parameters():  # as load_state_dict does, the same data on every rank
+        p.data = ndl.Tensor(np.full(p.shape, 0.5, dtype=np.float32))
+    X, y = data("float32")[0:BATCH // 2]
+    opt.reset_grad()
+    nn.SoftmaxLoss()(model(ndl.Tensor(X)), ndl.Tensor(y)).backward()
+    opt.step()
+    assert not first.cached_data.flags.owndata, "a replaced parameter was not put back in shared memory"
+    assert_same_on_every_rank(model, "after adopting replaced data")
+    shape = first.shape
+    first.data = ndl.Tensor(np.zeros(shape[1:], dtype=np.float32))  # would broadcast: refused
+    refused(ValueError, "kept in shared memory as", opt.step, "data of another shape in a shared parameter")
+    first.data = ndl.Tensor(np.full(shape, 0.5, dtype=np.float32))
+    stateful = nn.parallel.DistributedDataParallel(mlp("float32"))
+    refused(ValueError, "without per-parameter state",
+            lambda: stateful.attach(optimizer("adam", stateful.parameters()), shared_parameters=True),
+            "Adam attached with shared parameters")
+    opt.param_groups[0]["momentum"] = 0.9
+    opt.reset_grad()
+    nn.SoftmaxLoss()(model(ndl.Tensor(X)), ndl.Tensor(y)).backward()
+    refused(RuntimeError, "now keeps per-parameter state", opt.step, "momentum turned on after attach")
+
+
+def refused(kind, text, call, what):
+    """Assert that `call()` raises `kind` with `text` in its message; `what` names the case."""
     try:
-        nn.parallel.DistributedDataParallel(nn.Linear(3, 2 + dist.rank()))
-    except ValueError as error:
-        assert "the ranks' models differ" in str(error), error
+        call()
+    except kind as error:
+        assert text in str(error), error
     else:
-        raise AssertionError("models of different shapes were wrapped")
+        raise AssertionError(f"not refused: {what}")
+
+
+def check_different_models_are_refused():
+    refused(ValueError, "the ranks' models differ",
+            lambda: nn.parallel.DistributedDataParallel(nn.Linear(3, 2 + dist.rank())), "models of different shapes")
 
 
 def checks():
@@ -191,9 +234,14 @@ def checks():
     check_different_models_are_refused()
     check_sampler()
     check_buckets()
+    check_shared_parameters()
     for dtype in ("float32", "float64"):
         for opt_name in ("sgd", "adam"):
             compare(f"mlp {opt_name} {dtype}", two_ranks(dtype, opt_name), one_process(dtype, opt_name), dtype)
+        compare(
+            f"mlp plain-sgd shared {dtype}", two_ranks(dtype, "plain-sgd", shared_parameters=True),
+            one_process(dtype, "plain-sgd"), dtype,
+        )
         compare(
             f"SyncBatchNorm adam {dtype}", two_ranks(dtype, "adam", nn.SyncBatchNorm),
             one_process(dtype, "adam", nn.BatchNorm1d), dtype,
