@@ -218,7 +218,7 @@ class SharedParameters:
     """`params` kept once per machine: each one's data is a view of an MPI shared-memory window that
     every rank maps, and each rank updates only the parameters it owns (by size, about 1/R of the
     numbers each). So R ranks make one update per parameter, not R identical ones, and read one
-    copy of the weights (workload 11: 2 ranks 1.63-1.72x the throughput of one over eight runs,
+    copy of the weights (workload 11: 2 ranks 1.63-1.72x the throughput of one over nine runs,
     against 1.55-1.64x with a copy per rank).
 
     Made collectively by `DistributedDataParallel.attach(optimizer, shared_parameters=True)` from
