@@ -215,6 +215,22 @@ class _Layers(Module):
         """The input's time steps, one slice each."""
         return [X[t] for t in range(X.shape[0])]
 
+    def _run_cells(self, X, cells, h0, step_of):
+        """(output (seq_len, bs, hidden) of the last layer, h_n (num_layers, bs, hidden)): each layer's
+        step function `step_of(cell)`, (x, h) -> h, run over the time steps of the layer below."""
+        self._check_input(X)
+        inputs = self._steps(X)
+        finals = []
+        for cell, h in zip(cells, self._initial("h0", h0, X)):
+            step = step_of(cell)
+            outputs = []
+            for x in inputs:
+                h = step(x, h)
+                outputs.append(h)
+            inputs = outputs
+            finals.append(h)
+        return ops.stack(inputs, 0), ops.stack(finals, 0)
+
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
 
@@ -232,22 +248,14 @@ class RNN(_Layers):
         )
 
     def forward(self, X, h0=None):
-        self._check_input(X)
-        inputs = self._steps(X)
-        finals = []
-        for cell, h in zip(self.rnn_cells, self._initial("h0", h0, X)):
-            if type(cell) is RNNCell:  # its fields stacked once per call, not once per step
-                weight, bias = cell._stacked()
-                step = functools.partial(_rnn_step, weight=weight, bias=bias, nonlinearity=cell.nonlinearity)
-            else:  # a cell replaced by a module of another type runs its own forward
-                step = cell
-            outputs = []
-            for x in inputs:
-                h = step(x, h)
-                outputs.append(h)
-            inputs = outputs
-            finals.append(h)
-        return ops.stack(inputs, 0), ops.stack(finals, 0)
+        return self._run_cells(X, self.rnn_cells, h0, self._step_of)
+
+    @staticmethod
+    def _step_of(cell):
+        if type(cell) is RNNCell:  # its fields stacked once per call, not once per step
+            weight, bias = cell._stacked()
+            return functools.partial(_rnn_step, weight=weight, bias=bias, nonlinearity=cell.nonlinearity)
+        return cell  # a cell replaced by a module of another type runs its own forward
 
 
 class LSTM(_Layers):
@@ -302,19 +310,11 @@ class GRU(_Layers):
         )
 
     def forward(self, X, h0=None):
-        self._check_input(X)
-        inputs = self._steps(X)
-        finals = []
-        for cell, h in zip(self.gru_cells, self._initial("h0", h0, X)):
-            if type(cell) is GRUCell:
-                cell._check_fields()
-                step = functools.partial(_gru_step, fields=(cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh))
-            else:  # a cell replaced by a module of another type runs its own forward
-                step = cell
-            outputs = []
-            for x in inputs:
-                h = step(x, h)
-                outputs.append(h)
-            inputs = outputs
-            finals.append(h)
-        return ops.stack(inputs, 0), ops.stack(finals, 0)
+        return self._run_cells(X, self.gru_cells, h0, self._step_of)
+
+    @staticmethod
+    def _step_of(cell):
+        if type(cell) is GRUCell:
+            cell._check_fields()
+            return functools.partial(_gru_step, fields=(cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh))
+        return cell  # a cell replaced by a module of another type runs its own forward
