@@ -22,6 +22,21 @@ def _batches(in_features, classes):
     ]
 
 
+def _sgd_step(opt, loss_of, compiled_step, *args):
+    """One optimizer step on loss_of(*args), from `compiled_step`'s gradients when there is one (else
+    eagerly); returns the loss."""
+    opt.reset_grad()
+    if compiled_step is not None:
+        loss, grads = compiled_step(*args)
+        for p, g in zip(opt.params, grads):
+            p.grad = g
+    else:
+        loss = loss_of(*args)
+        loss.backward(create_graph=False)
+    opt.step()
+    return loss
+
+
 def _train(name, compiled, hidden=24, in_features=12, classes=5):
     np.random.seed(3)
     model = build_model(name, in_features, classes, hidden)
@@ -32,15 +47,7 @@ def _train(name, compiled, hidden=24, in_features=12, classes=5):
     step = ndl.compile(lambda X, y: loss_fn(model(X), y), wrt=params) if compiled else None
     losses = []
     for X, y in _batches(in_features, classes):
-        opt.reset_grad()
-        if compiled:
-            loss, grads = step(X, y)
-            for p, g in zip(params, grads):
-                p.grad = g
-        else:
-            loss = loss_fn(model(X), y)
-            loss.backward(create_graph=False)
-        opt.step()
+        loss = _sgd_step(opt, lambda X, y: loss_fn(model(X), y), step, X, y)
         losses.append(float(loss.numpy()))
     buffers = [b.numpy().copy() for b in model.buffers()] if hasattr(model, "buffers") else []
     return [p.numpy().copy() for p in params], buffers, losses, step
@@ -95,14 +102,7 @@ def test_convolutional_and_recurrent_models_train_to_the_eager_parameters(name):
         for _ in range(steps):
             X = ndl.Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=False)
             y = ndl.Tensor(rng.integers(0, 4, shape[0] if name == "cnn" else shape[1]), requires_grad=False)
-            opt.reset_grad()
-            if compiled:
-                _, grads = step(X, y)
-                for p, g in zip(params, grads):
-                    p.grad = g
-            else:
-                loss_fn(model(X), y).backward(create_graph=False)
-            opt.step()
+            _sgd_step(opt, lambda X, y: loss_fn(model(X), y), step, X, y)
         return [p.numpy().copy() for p in params], step
 
     eager, _ = train(False)
@@ -137,14 +137,7 @@ def test_a_language_model_with_an_embedding_trains_to_the_eager_parameters():
         for _ in range(steps):
             data = ndl.Tensor(rng.integers(0, vocabulary, (time, batch)), requires_grad=False)
             target = ndl.Tensor(rng.integers(0, vocabulary, time * batch), requires_grad=False)
-            opt.reset_grad()
-            if compiled:
-                _, grads = step(data, target)
-                for p, g in zip(params, grads):
-                    p.grad = g
-            else:
-                forward(data, target).backward(create_graph=False)
-            opt.step()
+            _sgd_step(opt, forward, step, data, target)
         return [p.numpy().copy() for p in params], step
 
     eager, _ = train(False)
