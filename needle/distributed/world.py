@@ -313,8 +313,7 @@ class BucketSum:
     def __init__(self, count, dtype, shared_memory=None):
         self.count, self.dtype = int(count), np.dtype(dtype)
         self.windows = ()
-        comm = _comm()
-        node = _node_comm() if comm is not None and shared_memory is not False else None
+        node = node_comm() if shared_memory is not False else None
         if node is None:
             self.input = np.empty(self.count, self.dtype)
             self.result = None
