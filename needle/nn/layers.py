@@ -1,5 +1,6 @@
 """Layers without normalisation: affine maps, activations, containers and dropout."""
 import math
+import weakref
 
 import numpy as np
 
@@ -123,16 +124,29 @@ class Sequential(Module):
     def _repr_children(self):
         return [(str(i), m) for i, m in enumerate(self.modules)]
 
+    def __setstate__(self, state):
+        """A copied or unpickled Sequential: its list of layers calls back to it, not to the original."""
+        self.__dict__.update(state)
+        self.modules = _Layers(self.modules, self)
+
 
 class _Layers(list):
-    """Sequential's list of layers; calling it returns `Module.modules(owner)`."""
+    """Sequential's list of layers; calling it returns `Module.modules(owner)`.
+
+    The owner is held weakly: a strong reference would make every Sequential a reference cycle, freed
+    with its weights only when the cyclic collector runs. Copies and pickles are plain lists, which the
+    new Sequential's `__setstate__` binds to itself.
+    """
 
     def __init__(self, layers, owner):
         super().__init__(layers)
-        self.owner = owner
+        self.owner = weakref.ref(owner)
 
     def __call__(self):
-        return Module.modules(self.owner)
+        return Module.modules(self.owner())
+
+    def __reduce__(self):
+        return list, (list(self),)
 
 
 class Residual(Module):
