@@ -136,14 +136,17 @@ class _SweepModes:
         self.record = bool(record)
 
     def __enter__(self):
-        self.previous = modes.set_mode("grad_enabled", self.record)
+        self.previous = modes.current.grad_enabled
+        if self.previous is not self.record:  # `backward()` in grad mode changes nothing
+            modes.set_mode("grad_enabled", self.record)
         self.collecting = gc.isenabled()
         gc.disable()
 
     def __exit__(self, *exc):
         if self.collecting:
             gc.enable()
-        modes.set_mode("grad_enabled", self.previous)
+        if self.previous is not self.record:
+            modes.set_mode("grad_enabled", self.previous)
         return False
 
 

@@ -100,15 +100,20 @@ def _batched_hint(name):
 
 def _batch_tensors(value, size, dataset):
     """`value`'s arrays as constant Tensors over the same data, in its structure (tuples, dicts);
-    `dataset` returned it for an index array of `size`."""
-    if isinstance(value, (tuple, list)):  # before Mapping: an abstract-class check costs more
-        return tuple(_batch_tensors(part, size, dataset) for part in value)
-    if isinstance(value, collections.abc.Mapping):
-        return {key: _batch_tensors(part, size, dataset) for key, part in value.items()}
+    `dataset` returned it for an index array of `size`.
+
+    Batches are inputs, not parameters: constant leaves over the indexed arrays, no copy. A plain
+    array is tested first and an abstract class (Mapping) last: each check costs (workload 1).
+    """
+    if type(value) is np.ndarray and value.shape[:1] == (size,):
+        return Tensor.make_const(value)
+    if isinstance(value, (tuple, list)):
+        return tuple([_batch_tensors(part, size, dataset) for part in value])
     is_array = isinstance(value, (np.ndarray, Tensor))
     if is_array and value.shape[:1] == (size,):
-        # Batches are inputs, not parameters: constant leaves over the indexed arrays, no copy.
         return Tensor.from_numpy(value.numpy() if isinstance(value, Tensor) else value)
+    if isinstance(value, collections.abc.Mapping):
+        return {key: _batch_tensors(part, size, dataset) for key, part in value.items()}
     got = f"shape {value.shape}" if is_array else f"a value of type {type(value).__name__}"
     name = type(dataset).__name__
     raise ValueError(

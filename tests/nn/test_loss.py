@@ -1,4 +1,6 @@
 """SoftmaxLoss and MSELoss: values, gradients (to second order), stability, and PyTorch."""
+import re
+
 import numpy as np
 import pytest
 
@@ -53,7 +55,7 @@ def test_softmax_loss_is_stable_for_huge_logits():
     [((4, 3), (5,)), ((4, 3), (4, 1))],
 )
 def test_softmax_loss_rejects_mismatched_shapes(logits_shape, labels_shape):
-    with pytest.raises(ValueError, match=r"cross_entropy: expected logits \(N, C\) and integer targets \(N,\)"):
+    with pytest.raises(ValueError, match=re.escape(f"cross_entropy: logits (4, 3) and labels {labels_shape}: expected")):
         nn.SoftmaxLoss()(ndl.Tensor(np.zeros(logits_shape)), np.zeros(labels_shape, dtype=int))
 
 
