@@ -45,14 +45,14 @@ class Conv(Module):
         self.stride = _first("Conv", "stride", stride)
         self.padding = k // 2
         fan_in = self.in_channels * k * k
-        self.weight = Parameter(init.kaiming_uniform(
+        self.weight = Parameter.initialized(init.kaiming_uniform(
             fan_in, self.out_channels * k * k, shape=(k, k, self.in_channels, self.out_channels),
             device=device, dtype=dtype,
         ))
         self.bias = None
         if bias:
             bound = 1.0 / math.sqrt(fan_in)
-            self.bias = Parameter(init.rand(self.out_channels, low=-bound, high=bound, device=device, dtype=dtype))
+            self.bias = Parameter.initialized(init.rand(self.out_channels, low=-bound, high=bound, device=device, dtype=dtype))
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:

@@ -41,7 +41,7 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: {name} must be a positive integer, got {size!r}")
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
-        self.weight = Parameter(init.randn(num_embeddings, embedding_dim, device=device, dtype=dtype))
+        self.weight = Parameter.initialized(init.randn(num_embeddings, embedding_dim, device=device, dtype=dtype))
 
     def forward(self, x):
         ids = token_ids("Embedding", x, self.num_embeddings)

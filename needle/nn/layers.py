@@ -34,13 +34,13 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a positive integer, got {size!r}")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(
+        self.weight = Parameter.initialized(
             init.kaiming_uniform(in_features, out_features, device=device, dtype=dtype)
         )
         self.bias = None
         if bias:
             drawn = init.kaiming_uniform(out_features, 1, device=device, dtype=dtype)
-            self.bias = Parameter(drawn.reshape((1, out_features)))
+            self.bias = Parameter.initialized(drawn.reshape((1, out_features)))
 
     def forward(self, x):
         if x.shape[-1:] != (self.in_features,):

@@ -18,8 +18,8 @@ class LayerNorm1d(Module):
         super().__init__(device=device, dtype=dtype)
         self.dim = dim
         self.eps = eps
-        self.weight = Parameter(init.ones(dim, device=device, dtype=dtype))
-        self.bias = Parameter(init.zeros(dim, device=device, dtype=dtype))
+        self.weight = Parameter.initialized(init.ones(dim, device=device, dtype=dtype))
+        self.bias = Parameter.initialized(init.zeros(dim, device=device, dtype=dtype))
 
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.dim:
@@ -44,8 +44,8 @@ class BatchNorm1d(Module):
         self.dim = dim
         self.eps = eps
         self.momentum = momentum
-        self.weight = Parameter(init.ones(dim, device=device, dtype=dtype))
-        self.bias = Parameter(init.zeros(dim, device=device, dtype=dtype))
+        self.weight = Parameter.initialized(init.ones(dim, device=device, dtype=dtype))
+        self.bias = Parameter.initialized(init.zeros(dim, device=device, dtype=dtype))
         self.register_buffer("running_mean", init.zeros(dim, device=device, dtype=dtype))
         self.register_buffer("running_var", init.ones(dim, device=device, dtype=dtype))
 

@@ -56,7 +56,7 @@ class _Cell(Module):
         bound = 1 / math.sqrt(self.hidden_size)
 
         def uniform(*shape):
-            return Parameter(init.rand(*shape, low=-bound, high=bound, device=device, dtype=dtype))
+            return Parameter.initialized(init.rand(*shape, low=-bound, high=bound, device=device, dtype=dtype))
 
         self.W_ih = uniform(self.input_size, width)
         self.W_hh = uniform(self.hidden_size, width)

@@ -22,6 +22,15 @@ class Holder(nn.Module):
         return x
 
 
+def test_a_layer_keeps_its_initialised_weights_without_a_copy():
+    drawn = init.rand(3, 2)
+    weight = nn.Parameter.initialized(drawn)
+    assert type(weight) is nn.Parameter and weight.requires_grad and weight.is_leaf()
+    assert weight.cached_data is drawn.cached_data  # Parameter(drawn) would copy
+    copied = nn.Parameter(drawn)
+    assert copied.requires_grad and not np.shares_memory(copied.numpy(), drawn.numpy())
+
+
 def test_parameters_follow_attribute_order_through_containers():
     holder = Holder()
     names = [name for name, _ in holder.named_parameters()]
