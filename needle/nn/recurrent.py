@@ -180,7 +180,7 @@ def _state_pair(layer, h):
     return h
 
 
-class _Layers(Module):
+class _StackedCells(Module):
     """A stack of cells run over time: X (seq_len, bs, input) -> (output (seq_len, bs, hidden), final)."""
 
     def _build(self, make_cell, input_size, hidden_size, num_layers):
@@ -235,7 +235,7 @@ class _Layers(Module):
         return f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
 
 
-class RNN(_Layers):
+class RNN(_StackedCells):
     """`num_layers` RNNCells (`rnn_cells`) over time: forward(X (seq_len, bs, input), h0 (num_layers,
     bs, hidden) or None) -> (output (seq_len, bs, hidden) of the last layer, h_n (num_layers, bs, hidden))."""
 
@@ -258,7 +258,7 @@ class RNN(_Layers):
         return cell  # a cell replaced by a module of another type runs its own forward
 
 
-class LSTM(_Layers):
+class LSTM(_StackedCells):
     """`num_layers` LSTMCells (`lstm_cells`) over time: forward(X (seq_len, bs, input), (h0, c0) each
     (num_layers, bs, hidden), or None) -> (output (seq_len, bs, hidden), (h_n, c_n))."""
 
@@ -299,7 +299,7 @@ class LSTM(_Layers):
         return inputs, (ops.stack(finals_h, 0), ops.stack(finals_c, 0))
 
 
-class GRU(_Layers):
+class GRU(_StackedCells):
     """`num_layers` GRUCells (`gru_cells`) over time: forward(X (seq_len, bs, input), h0 (num_layers,
     bs, hidden) or None) -> (output (seq_len, bs, hidden), h_n (num_layers, bs, hidden))."""
 
