@@ -71,13 +71,13 @@ class DataLoader:
         return self._batches(order)
 
     def _batches(self, order):
-        stop = len(self) * self.batch_size
-        for start in range(0, stop, self.batch_size):
-            yield self._batch(order[start:start + self.batch_size])
+        stop, size = len(self) * self.batch_size, self.batch_size
+        batched = self.collate_fn is None and getattr(self.dataset, "batched", False)
+        read = self._read_batched if batched else self._read_examples
+        for start in range(0, stop, size):
+            yield read(order[start:start + size])
 
-    def _batch(self, indices):
-        if self.collate_fn is None and getattr(self.dataset, "batched", False):
-            return self._read_batched(indices)
+    def _read_examples(self, indices):
         examples = [self.dataset[i] for i in indices.tolist()]
         return (self.collate_fn or default_collate)(examples)
 

@@ -43,22 +43,19 @@ class Linear(Module):
             self.bias = Parameter.initialized(drawn.reshape((1, out_features)))
 
     def forward(self, x):
-        if x.shape[-1:] != (self.in_features,):
+        """x (..., in) -> (..., out): the leading axes are folded into the rows of one product
+        (`batch_by_matrix` in ops/linalg.py)."""
+        shape = x.shape
+        if shape[-1:] != (self.in_features,):
             raise ValueError(
-                f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
+                f"Linear: input of shape {shape} does not end in in_features={self.in_features}"
             )
-        if x.ndim > 2:
-            # One (rows, in) @ (in, out) product: NumPy runs a stacked matmul as one BLAS call per
-            # leading index, which cannot use the threads well: 2x slower in wall time on 2 cores
-            # for (32, 40, 64) @ (64, 64), 4x for (1024, 1, 64) @ (64, 64); the CPU time is equal.
-            rows = x.reshape((math.prod(x.shape[:-1]), self.in_features))
-            return Linear.forward(self, rows).reshape(x.shape[:-1] + (self.out_features,))
         if self.bias is None:
             return x @ self.weight
         bias = self.bias
         # needle: the bias may have been replaced through `.data` by an (out,) tensor; the fused
         # op takes (out,) or (1, out), and a single example needs (out,).
-        if x.ndim == 1 and bias.shape != (self.out_features,):
+        if len(shape) == 1 and bias.shape != (self.out_features,):
             bias = bias.reshape((self.out_features,))
         return ops.linear(x, self.weight, bias)
 

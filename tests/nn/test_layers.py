@@ -207,10 +207,14 @@ def test_composed_model_gradients_with_respect_to_its_input():
 def test_linear_on_leading_axes_is_one_product_of_the_folded_rows():
     layer = nn.Linear(4, 3)
     x = init.randn(2, 5, 4)
-    out = layer(x)
-    assert out.shape == (2, 5, 3)
-    affine = out.inputs[0]  # reshape back ← one Affine node ← reshape to (10, 4)
-    assert type(affine.op).__name__ == "Affine" and affine.shape == (10, 3)
+    calls = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np, "matmul", lambda a, b: calls.append((a.shape, b.shape)) or a @ b)
+        out = layer(x)
+    assert type(out.op).__name__ == "Affine" and out.inputs[0] is x and out.shape == (2, 5, 3)
+    assert calls == [((10, 4), (4, 3))]  # one product, not one per leading index
+    rows = x.numpy().reshape(10, 4) @ layer.weight.numpy() + layer.bias.numpy()
+    np.testing.assert_allclose(out.numpy(), rows.reshape(2, 5, 3), rtol=1e-6)
     assert layer(init.randn(0, 3, 4)).shape == (0, 3, 3)
 
 
