@@ -52,7 +52,8 @@ class Conv(Module):
         self.bias = None
         if bias:
             bound = 1.0 / math.sqrt(fan_in)
-            self.bias = Parameter.initialized(init.rand(self.out_channels, low=-bound, high=bound, device=device, dtype=dtype))
+            drawn = init.rand(self.out_channels, low=-bound, high=bound, device=device, dtype=dtype)
+            self.bias = Parameter.initialized(drawn)
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:

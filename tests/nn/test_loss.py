@@ -55,7 +55,8 @@ def test_softmax_loss_is_stable_for_huge_logits():
     [((4, 3), (5,)), ((4, 3), (4, 1))],
 )
 def test_softmax_loss_rejects_mismatched_shapes(logits_shape, labels_shape):
-    with pytest.raises(ValueError, match=re.escape(f"cross_entropy: logits (4, 3) and labels {labels_shape}: expected")):
+    expected = f"softmax_cross_entropy: logits (4, 3) and labels {labels_shape}: expected"
+    with pytest.raises(ValueError, match=re.escape(expected)):
         nn.SoftmaxLoss()(ndl.Tensor(np.zeros(logits_shape)), np.zeros(labels_shape, dtype=int))
 
 
