@@ -36,9 +36,6 @@ class SGD(Optimizer):
         return any(group["momentum"] != 0 for group in self.param_groups)
 
     def _update(self, p, param, grad, group):
-        if group["momentum"] == 0 and group["weight_decay"] == 0:  # plain descent: one product (workload 1)
-            (work,) = self._work_arrays(p, param, 1)
-            return np.multiply(grad, group["lr"], out=work)
         return _heavy_ball_step(self, p, param, grad, group, group["momentum"], 1.0)
 
 
