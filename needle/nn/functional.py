@@ -279,9 +279,6 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa
     With labels, q = (1 − ε)·onehot(target) + ε/C, ε = label_smoothing, as in PyTorch. The
     unsmoothed mean is one fused node (`ops.softmax_cross_entropy`).
     """
-    if reduction == "mean" and label_smoothing == 0.0 and type(target) is Tensor and target.dtype.kind in "iu":
-        # The common case straight to the fused node, which checks the logits and labels (workload 1).
-        return ops.softmax_cross_entropy(input, target)
     check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")

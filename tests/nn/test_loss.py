@@ -1,6 +1,4 @@
 """SoftmaxLoss and MSELoss: values, gradients (to second order), stability, and PyTorch."""
-import re
-
 import numpy as np
 import pytest
 
@@ -55,8 +53,7 @@ def test_softmax_loss_is_stable_for_huge_logits():
     [((4, 3), (5,)), ((4, 3), (4, 1))],
 )
 def test_softmax_loss_rejects_mismatched_shapes(logits_shape, labels_shape):
-    expected = f"softmax_cross_entropy: logits (4, 3) and labels {labels_shape}: expected"
-    with pytest.raises(ValueError, match=re.escape(expected)):
+    with pytest.raises(ValueError, match=r"cross_entropy: expected logits \(N, C\) and integer targets \(N,\)"):
         nn.SoftmaxLoss()(ndl.Tensor(np.zeros(logits_shape)), np.zeros(labels_shape, dtype=int))
 
 
