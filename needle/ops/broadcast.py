@@ -43,6 +43,18 @@ def reduced_count(shape, axes):
     return math.prod(shape[axis] for axis in axes)
 
 
+def mean_over(a, axes, keepdims=True):
+    """np.mean(a, axes, keepdims=...) over the normalized `axes`, bit for bit.
+
+    A speed trick: float32 and float64 take one `np.add.reduce` and a division, without np.mean's
+    Python layer (2 µs a call; workload 5 takes four means per BatchNorm1d a step). Other dtypes
+    go through np.mean, which accumulates integers and float16 in a wider type.
+    """
+    if a.dtype.char not in "fd":
+        return np.mean(a, axis=axes, keepdims=keepdims)
+    return np.add.reduce(a, axis=axes, keepdims=keepdims) / reduced_count(a.shape, axes)
+
+
 def expand_reduced(grad, axes, shape):
     """Undo a reduction for the adjoint: put back the reduced `axes` as size 1, broadcast to `shape`."""
     kept = tuple(1 if i in axes else size for i, size in enumerate(shape))

@@ -7,13 +7,16 @@ adjoints are still differentiable.
 import numpy as np
 
 from ..autograd import SavingOp, Tensor, TensorOp, ZeroTangent
-from .broadcast import broadcast_to, check_nonempty, normalize_axes, reduced_count, sum_to_shape, summation
+from .broadcast import (
+    broadcast_to, check_nonempty, mean_over, normalize_axes, reduced_count, sum_to_shape, summation,
+)
 from .linalg import batch_by_matrix, input_gradient, matmul, weight_gradient
 from .reduction import Softmax, mean
 
 __all__ = [
     "Affine", "linear", "SoftmaxCrossEntropy", "softmax_cross_entropy", "SoftmaxCrossEntropyDerivative",
-    "softmax_cross_entropy_derivative", "Standardize", "standardize", "InverseStd", "inverse_std",
+    "softmax_cross_entropy_derivative", "Standardize", "standardize", "StandardizeProjection",
+    "standardize_projection", "InverseStd", "inverse_std",
 ]
 
 
@@ -169,18 +172,25 @@ def _moments(name, a, axes):
     """(mean μ, a − μ, biased variance σ²) of `a` over `axes`; μ and σ² keep the axes as size 1."""
     axes = normalize_axes(name, axes, a.shape)
     check_nonempty(name, a.shape, axes)
-    average = np.mean(a, axis=axes, keepdims=True)
+    average = mean_over(a, axes)
     centered = a - average
-    return average, centered, np.mean(centered * centered, axis=axes, keepdims=True)
+    return average, centered, mean_over(centered * centered, axes)
+
+
+def _standardized(name, a, axes, eps):
+    """(x̂, (μ, σ², s)) of `a` over `axes`: x̂ = (a − μ)/√(σ² + eps) and s = 1/√(σ² + eps)."""
+    average, centered, var = _moments(name, a, axes)
+    std = np.sqrt(var + eps)
+    return centered / std, (average, var, 1 / std)
 
 
 class Standardize(SavingOp):
     """x̂ = (a − μ)·s over `axes`: μ the mean, s = (σ² + eps)^(−1/2), σ² the biased variance.
 
     The core of batch norm (axes 0) and layer norm (axes −1); same shape and dtype as `a`. The
-    Jacobian is symmetric, so ā = P(ḡ) and ẋ̂ = P(ȧ) with P(v) = s·(v − mean(v) − x̂·mean(v·x̂)),
-    means over `axes`. The node saves (μ, σ², s), axes kept as size 1: batch norm's running
-    statistics read μ and σ², and the rules reuse s as the data of a recorded `inverse_std` node.
+    Jacobian is symmetric, so ā = P(ḡ) and ẋ̂ = P(ȧ), P the `standardize_projection` of `a`. The
+    node saves (μ, σ², s), axes kept as size 1: batch norm's running statistics read μ and σ², and
+    the rules' projection node reuses x̂ and s instead of computing them again.
     """
 
     def __init__(self, axes, eps=1e-5):
@@ -188,15 +198,14 @@ class Standardize(SavingOp):
         self.eps = eps
 
     def compute_saving(self, a):
-        average, centered, var = _moments("standardize", a, self.axes)
-        std = np.sqrt(var + self.eps)
-        return centered / std, (average, var, 1 / std)
+        return _standardized("standardize", a, self.axes, self.eps)
 
     def _project(self, v, node):
-        (a,) = node.inputs
-        inverse = Tensor.make_from_op(InverseStd(self.axes, self.eps), (a,), node.saved[2])
-        moment_parts = mean(v, self.axes, keepdims=True) + node * mean(v * node, self.axes, keepdims=True)
-        return (v - moment_parts) * inverse
+        """P(v) as one `standardize_projection` node of (v, a), computed from this node's x̂ and s."""
+        op = StandardizeProjection(self.axes, self.eps)
+        inputs = (v, node.inputs[0])
+        projected = op.compute_with_saved(node.cached_data, node.saved, v.cached_data, inputs[1].cached_data)
+        return Tensor.make_from_op(op, inputs, projected)
 
     def gradient(self, out_grad, node):
         return self._project(out_grad, node)
@@ -207,6 +216,74 @@ class Standardize(SavingOp):
 
 def standardize(a, axes, eps=1e-5):
     return Standardize(axes, eps)(a)
+
+
+class StandardizeProjection(TensorOp):
+    """P(v) = s·(v − mean(v) − x̂·mean(v·x̂)) with x̂ = standardize(a) and s = inverse_std(a), means
+    over `axes`: v, a of one shape -> that shape. Standardize's Jacobian, so its adjoint and tangent.
+
+    Linear in v and symmetric, so v̄ = P(ḡ). Through a, with m = mean(v·x̂) and y the output:
+    ā = P(−s·(ḡ·m + v·mean(ḡ·x̂))) − s·x̂·mean(ḡ·y) and ẏ = P(v̇) − s·(y·mean(x̂·ȧ) + ẋ̂·m + x̂·mean(v·ẋ̂))
+    with ẋ̂ = P(ȧ); x̂ and s are recorded nodes of a.
+    """
+
+    def __init__(self, axes, eps=1e-5):
+        self.axes = axes
+        self.eps = eps
+
+    def compute(self, v, a):
+        return self.compute_with_saved(*_standardized("standardize_projection", a, self.axes, self.eps), v, a)
+
+    def compute_with_saved(self, standardized, saved, v, a):
+        """`compute`'s result from `standardize(a)` already made: its x̂ and saved (μ, σ², s)."""
+        if v.shape != a.shape:
+            raise ValueError(f"standardize_projection: v {v.shape} and a {a.shape} must have one shape")
+        axes = normalize_axes("standardize_projection", self.axes, a.shape)
+        out = np.subtract(v, mean_over(v, axes), dtype=np.result_type(v, standardized))
+        out -= standardized * mean_over(v * standardized, axes)
+        out *= saved[2]
+        return out
+
+    def _mean(self, x):
+        return mean(x, self.axes, keepdims=True)
+
+    def _project(self, v, a):
+        return StandardizeProjection(self.axes, self.eps)(v, a)
+
+    def _standardized_and_inverse(self, a):
+        """x̂ and s as recorded nodes of a (s: an `inverse_std` node over the s x̂ saved)."""
+        standardized = standardize(a, self.axes, self.eps)
+        inverse = Tensor.make_from_op(InverseStd(self.axes, self.eps), (a,), standardized.saved[2])
+        return standardized, inverse
+
+    def gradient(self, out_grad, node):
+        v, a = node.inputs
+        grad_v = grad_a = None
+        if v.requires_grad:
+            grad_v = self._project(out_grad, a)
+        if a.requires_grad:
+            standardized, inverse = self._standardized_and_inverse(a)
+            toward_standardized = out_grad * self._mean(v * standardized) + v * self._mean(out_grad * standardized)
+            grad_a = self._project(-inverse * toward_standardized, a) - inverse * standardized * self._mean(out_grad * node)
+        return grad_v, grad_a
+
+    def jvp(self, tangents, node):
+        v, a = node.inputs
+        t_v, t_a = tangents
+        if type(t_a) is ZeroTangent:
+            return self._project(t_v, a)
+        standardized, inverse = self._standardized_and_inverse(a)
+        t_standardized = self._project(t_a, a)
+        change = -inverse * (
+            node * self._mean(standardized * t_a)
+            + t_standardized * self._mean(v * standardized)
+            + standardized * self._mean(v * t_standardized)
+        )
+        return change if type(t_v) is ZeroTangent else self._project(t_v, a) + change
+
+
+def standardize_projection(v, a, axes, eps=1e-5):
+    return StandardizeProjection(axes, eps)(v, a)
 
 
 class InverseStd(TensorOp):

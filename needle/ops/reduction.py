@@ -12,7 +12,8 @@ import numpy as np
 from ..autograd import LinearOp, Tensor, TensorOp
 from .axes import axis_aliases
 from .broadcast import (
-    WeightedReduction, broadcast_to, check_nonempty, expand_reduced, normalize_axes, reduced_count, summation,
+    WeightedReduction, broadcast_to, check_nonempty, expand_reduced, mean_over, normalize_axes, reduced_count,
+    summation,
 )
 from .comparison import where
 from .elementwise import exp
@@ -38,7 +39,7 @@ class Mean(LinearOp):
     def compute(self, a):
         axes = normalize_axes("mean", self.axes, a.shape)
         check_nonempty("mean", a.shape, axes)
-        return np.mean(a, axis=axes, keepdims=self.keepdims)
+        return mean_over(a, axes, self.keepdims)
 
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape

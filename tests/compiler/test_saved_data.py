@@ -119,3 +119,30 @@ def test_compute_with_saved_equals_compute(need_h0):
     for got, want in zip(op.compute_with_saved(states, saved, out_grad, gates, weight, h0, c0),
                          op.compute(out_grad, gates, weight, h0, c0)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_replay_projects_normalisation_adjoints_from_the_saved_moments(monkeypatch):
+    np.random.seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 3), nn.LayerNorm1d(3))
+    params = model.parameters()
+    loss_fn = nn.SoftmaxLoss()
+    step = ndl.compile(lambda X, y: loss_fn(model(X), y), wrt=params)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        X = ndl.Tensor(rng.standard_normal((8, 6)).astype(np.float32), requires_grad=False)
+        y = ndl.Tensor(rng.integers(0, 3, 8), requires_grad=False)
+        step(X, y)
+    assert step.replays == 1 and step.eager_reasons == []
+    assert step.stats["from_saved"] == 2 and step.source.count(".compute_with_saved(") == 2
+    projection = ndl.ops.StandardizeProjection
+    from_inputs, from_saved = (_counting(monkeypatch, projection, name) for name in ("compute", "compute_with_saved"))
+    step(X, y)
+    assert len(from_inputs) == 0 and len(from_saved) == 2  # no moments computed again for the adjoints
+
+
+def test_standardize_projection_from_saved_moments_equals_compute():
+    rng = np.random.default_rng(4)
+    v, a = (rng.standard_normal((6, 5)).astype(np.float32) for _ in range(2))
+    standardized, saved = ndl.ops.Standardize(0).compute_saving(a)
+    op = ndl.ops.StandardizeProjection(0)
+    np.testing.assert_array_equal(op.compute_with_saved(standardized, saved, v, a), op.compute(v, a))

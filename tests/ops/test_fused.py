@@ -30,6 +30,13 @@ def np_standardize(a, axes, eps=1e-5):
     return (centered / np.sqrt((centered**2).mean(axis=axes, keepdims=True) + eps)).astype(a.dtype)
 
 
+def np_standardize_projection(v, a, axes, eps=1e-5):
+    v64, standardized = v.astype(np.float64), np_standardize(a.astype(np.float64), axes, eps)
+    inverse = 1 / np.sqrt(a.astype(np.float64).var(axis=axes, keepdims=True) + eps)
+    moments = v64.mean(axis=axes, keepdims=True) + standardized * (v64 * standardized).mean(axis=axes, keepdims=True)
+    return (inverse * (v64 - moments)).astype(v.dtype)
+
+
 def np_inverse_std(a, axes, eps=1e-5):
     return (1 / np.sqrt(a.astype(np.float64).var(axis=axes, keepdims=True) + eps)).astype(a.dtype)
 
@@ -62,6 +69,13 @@ CASES = [
     Case(ndl.standardize, shapes=[(2, 3, 4)], numpy=np_standardize, kwargs={"axes": (0, 2)}),
     Case(lambda a: ndl.standardize(a, 0) ** 3, shapes=[(4, 3)], numpy=lambda a: np_standardize(a, 0) ** 3,
          name="standardize_cubed"),
+    Case(ndl.standardize_projection, shapes=[(5, 4), (5, 4)], numpy=np_standardize_projection, kwargs={"axes": 0}),
+    Case(ndl.standardize_projection, shapes=[(3, 4), (3, 4)], numpy=np_standardize_projection,
+         kwargs={"axes": -1, "eps": 0.5}),
+    Case(ndl.standardize_projection, shapes=[(2, 3, 4), (2, 3, 4)], numpy=np_standardize_projection,
+         kwargs={"axes": (0, 2)}),
+    Case(ndl.standardize_projection, shapes=[(4, 3), (4, 3)], numpy=np_standardize_projection, kwargs={"axes": 0},
+         grad_inputs=[1], name="standardize_projection_through_a"),
     Case(ndl.inverse_std, shapes=[(5, 4)], numpy=np_inverse_std, kwargs={"axes": 0}),
     Case(ndl.inverse_std, shapes=[(3, 4)], numpy=np_inverse_std, kwargs={"axes": -1, "eps": 0.5}),
 ]
@@ -155,6 +169,18 @@ def test_standardize_matches_the_composed_batch_norm_arithmetic_with_its_gradien
     (composed * seed).sum().backward()
     np.testing.assert_array_equal(ndl.standardize(x_fused, 0).numpy(), composed.numpy())
     np.testing.assert_allclose(x_fused.grad.numpy(), x_plain.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_standardize_adjoint_is_one_projection_node_over_the_saved_statistics(monkeypatch):
+    x = ndl.Tensor(np.random.default_rng(6).standard_normal((5, 3)).astype(np.float32))
+    standardized = ndl.standardize(x, 0)
+    monkeypatch.setattr(ndl.ops.fused, "_moments", None)  # the rule must not compute them again
+    seed = ndl.Tensor(np.random.default_rng(7).standard_normal((5, 3)).astype(np.float32))
+    (adjoint,) = ndl.autograd.grad(standardized, [x], seed, create_graph=True)
+    assert isinstance(adjoint.op, ndl.ops.StandardizeProjection)
+    assert adjoint.inputs[0] is seed and adjoint.inputs[1] is x
+    monkeypatch.undo()
+    np.testing.assert_allclose(adjoint.numpy(), ndl.standardize_projection(seed, x, 0).numpy(), rtol=1e-6)
 
 
 def test_standardize_saves_the_batch_moments_on_its_node_not_its_op():
