@@ -263,8 +263,9 @@ class StandardizeProjection(TensorOp):
             grad_v = self._project(out_grad, a)
         if a.requires_grad:
             standardized, inverse = self._standardized_and_inverse(a)
-            toward_standardized = out_grad * self._mean(v * standardized) + v * self._mean(out_grad * standardized)
-            grad_a = self._project(-inverse * toward_standardized, a) - inverse * standardized * self._mean(out_grad * node)
+            grad_standardized = -inverse * (out_grad * self._mean(v * standardized)
+                                            + v * self._mean(out_grad * standardized))
+            grad_a = self._project(grad_standardized, a) - inverse * standardized * self._mean(out_grad * node)
         return grad_v, grad_a
 
     def jvp(self, tangents, node):

@@ -33,8 +33,8 @@ def np_standardize(a, axes, eps=1e-5):
 def np_standardize_projection(v, a, axes, eps=1e-5):
     v64, standardized = v.astype(np.float64), np_standardize(a.astype(np.float64), axes, eps)
     inverse = 1 / np.sqrt(a.astype(np.float64).var(axis=axes, keepdims=True) + eps)
-    moments = v64.mean(axis=axes, keepdims=True) + standardized * (v64 * standardized).mean(axis=axes, keepdims=True)
-    return (inverse * (v64 - moments)).astype(v.dtype)
+    means = v64.mean(axis=axes, keepdims=True), (v64 * standardized).mean(axis=axes, keepdims=True)
+    return (inverse * (v64 - means[0] - standardized * means[1])).astype(v.dtype)
 
 
 def np_inverse_std(a, axes, eps=1e-5):
