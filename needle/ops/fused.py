@@ -247,9 +247,6 @@ class StandardizeProjection(TensorOp):
     def _mean(self, x):
         return mean(x, self.axes, keepdims=True)
 
-    def _project(self, v, a):
-        return StandardizeProjection(self.axes, self.eps)(v, a)
-
     def _standardized_and_inverse(self, a):
         """x̂ and s as recorded nodes of a (s: an `inverse_std` node over the s x̂ saved)."""
         standardized = standardize(a, self.axes, self.eps)
@@ -260,27 +257,27 @@ class StandardizeProjection(TensorOp):
         v, a = node.inputs
         grad_v = grad_a = None
         if v.requires_grad:
-            grad_v = self._project(out_grad, a)
+            grad_v = self(out_grad, a)
         if a.requires_grad:
             standardized, inverse = self._standardized_and_inverse(a)
             grad_standardized = -inverse * (out_grad * self._mean(v * standardized)
                                             + v * self._mean(out_grad * standardized))
-            grad_a = self._project(grad_standardized, a) - inverse * standardized * self._mean(out_grad * node)
+            grad_a = self(grad_standardized, a) - inverse * standardized * self._mean(out_grad * node)
         return grad_v, grad_a
 
     def jvp(self, tangents, node):
         v, a = node.inputs
         t_v, t_a = tangents
         if type(t_a) is ZeroTangent:
-            return self._project(t_v, a)
+            return self(t_v, a)
         standardized, inverse = self._standardized_and_inverse(a)
-        t_standardized = self._project(t_a, a)
+        t_standardized = self(t_a, a)
         change = -inverse * (
             node * self._mean(standardized * t_a)
             + t_standardized * self._mean(v * standardized)
             + standardized * self._mean(v * t_standardized)
         )
-        return change if type(t_v) is ZeroTangent else self._project(t_v, a) + change
+        return change if type(t_v) is ZeroTangent else self(t_v, a) + change
 
 
 def standardize_projection(v, a, axes, eps=1e-5):
